@@ -1,0 +1,22 @@
+# io.StringIO / io.BytesIO: write, read, getvalue, seek/tell, readline.
+import io
+
+s = io.StringIO()
+print(s.write("hello "), s.write("world\n"))
+s.write("second line\n")
+print(repr(s.getvalue()))
+s.seek(0)
+print(repr(s.readline()), repr(s.read()))
+s2 = io.StringIO("a\nb\nc")
+print([line for line in s2])
+b = io.BytesIO()
+b.write(b"\x00\x01")
+b.write(b"abc")
+print(b.getvalue(), b.tell())
+b.seek(2)
+print(b.read(2), b.read())
+b2 = io.BytesIO(b"xyz")
+print(b2.read(1), b2.read(), b2.read())
+print("to StringIO:", file=s)
+print(s.getvalue().splitlines()[-1])
+print("done")

@@ -1,0 +1,17 @@
+//! microloop's Python-free core.
+//!
+//! Everything the scheduler needs that has nothing to do with Python lives here:
+//! MicroPython's wrap-around tick arithmetic ([`ticks`]), pluggable time sources
+//! ([`clock`]), a cancellable deadline queue ([`timer`]) and a thin readiness
+//! layer over `mio` with a cross-thread wake-up handle ([`reactor`]).
+
+#![warn(missing_docs)]
+
+pub mod clock;
+pub mod reactor;
+pub mod ticks;
+pub mod timer;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use reactor::{Interest, Notifier, Reactor, Readiness, Token, WAKE_TOKEN};
+pub use timer::{TimerKey, TimerQueue};

@@ -1,0 +1,455 @@
+//! The run loop: ready queue, timer queue, reactor and the step that resumes one task.
+//!
+//! Mirrors MicroPython's `extmod/asyncio/core.py` (`run_until_complete`, `sleep_ms`, the
+//! exception handler) with the queues in Rust. One [`Scheduler`] exists per VM thread.
+//!
+//! Ordering follows CPython's `BaseEventLoop._run_once`, on which MicroPython agrees for
+//! ordinary programs: each pass first polls for I/O and cross-thread wake-ups, then moves
+//! expired timers to the ready queue (earliest deadline first, equal deadlines in the order they
+//! were scheduled), then runs exactly the tasks that were ready when the pass began, in FIFO
+//! order. Tasks made ready during a pass run in the next one.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use microloop_core::{Clock, Notifier, Reactor, Readiness, SystemClock, TimerQueue};
+use rustpython_vm::{
+    AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine, builtins::PyBaseExceptionRef,
+    protocol::PyIterReturn,
+};
+
+use super::event::PyThreadSafeFlag;
+use super::task::{PyTask, Wait};
+
+/// Most callbacks `micropython.schedule` queues before it raises, as on MicroPython ports.
+const SCHEDULE_DEPTH: usize = 8;
+
+/// Everything the run loop owns. Lives in a thread-local: the VM is single-threaded and a
+/// runtime per thread must share nothing with another.
+pub(crate) struct Scheduler {
+    /// Tasks that can run now, in the order they became ready.
+    pub ready: RefCell<VecDeque<PyRef<PyTask>>>,
+    /// Tasks sleeping until a deadline (microseconds on `clock`).
+    pub timers: RefCell<TimerQueue<PyRef<PyTask>>>,
+    /// The mio poller: the loop sleeps here when nothing is ready.
+    pub reactor: RefCell<Reactor>,
+    /// Events from the last poll, kept to reuse the allocation.
+    readiness: RefCell<Vec<Readiness>>,
+    /// Real or manual time.
+    pub clock: RefCell<Arc<dyn Clock>>,
+    /// The task being resumed right now (MicroPython's `cur_task`).
+    pub cur_task: RefCell<Option<PyRef<PyTask>>>,
+    /// The task whose end ends `run_until_complete`; its exception is never reported.
+    pub main_task: RefCell<Option<PyRef<PyTask>>>,
+    /// Set by `Loop.stop()`; ends `run_forever` after the current pass.
+    pub stop: Cell<bool>,
+    /// True while a run method is on the stack: runs do not nest.
+    pub running: Cell<bool>,
+    /// The handler installed by `Loop.set_exception_handler`.
+    pub exc_handler: RefCell<Option<PyObjectRef>>,
+    /// Callbacks queued by `micropython.schedule`, run between task steps.
+    pub scheduled: RefCell<VecDeque<(PyObjectRef, PyObjectRef)>>,
+    /// ThreadSafeFlags that have a waiting task; scanned when another thread notifies.
+    pub flags: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
+}
+
+thread_local! {
+    static SCHED: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
+}
+
+impl Scheduler {
+    fn new(clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+        Ok(Scheduler {
+            ready: RefCell::new(VecDeque::new()),
+            timers: RefCell::new(TimerQueue::new()),
+            reactor: RefCell::new(Reactor::new()?),
+            readiness: RefCell::new(Vec::new()),
+            clock: RefCell::new(clock),
+            cur_task: RefCell::new(None),
+            main_task: RefCell::new(None),
+            stop: Cell::new(false),
+            running: Cell::new(false),
+            exc_handler: RefCell::new(None),
+            scheduled: RefCell::new(VecDeque::new()),
+            flags: RefCell::new(Vec::new()),
+        })
+    }
+
+    /// Installs a fresh scheduler on this thread with the given clock, dropping the old one.
+    /// Must be called inside `Interpreter::enter` so dropped tasks can finalise.
+    pub fn install(clock: Arc<dyn Clock>) -> std::io::Result<()> {
+        let new = Rc::new(Scheduler::new(clock)?);
+        let old = SCHED.with(|s| s.borrow_mut().replace(new));
+        drop(old);
+        Ok(())
+    }
+
+    /// Installs a scheduler on the system clock unless this thread has one.
+    pub fn ensure_installed() -> std::io::Result<()> {
+        if SCHED.with(|s| s.borrow().is_none()) {
+            Scheduler::install(Arc::new(SystemClock::new()))?;
+        }
+        Ok(())
+    }
+
+    /// Removes this thread's scheduler, dropping every task it holds.
+    pub fn uninstall() {
+        let old = SCHED.with(|s| s.borrow_mut().take());
+        drop(old);
+    }
+
+    /// Forgets every queued task (MicroPython's `new_event_loop`).
+    pub fn reset(&self) {
+        let ready = std::mem::take(&mut *self.ready.borrow_mut());
+        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        let flags = std::mem::take(&mut *self.flags.borrow_mut());
+        self.exc_handler.borrow_mut().take();
+        self.stop.set(false);
+        drop((ready, timers, flags));
+    }
+
+    pub fn now_us(&self) -> u64 {
+        self.clock.borrow().now_us()
+    }
+
+    /// A handle other threads use to wake the poller.
+    pub fn notifier(&self) -> Notifier {
+        self.reactor.borrow().notifier()
+    }
+
+    pub fn current(&self) -> Option<PyRef<PyTask>> {
+        self.cur_task.borrow().clone()
+    }
+
+    /// Puts `task` at the back of the ready queue.
+    pub fn push_ready(&self, task: PyRef<PyTask>) {
+        task.set_wait(Wait::Ready);
+        self.ready.borrow_mut().push_back(task);
+    }
+
+    /// Detaches `task` from whatever it waits on and makes it ready.
+    pub fn wake(&self, task: PyRef<PyTask>) {
+        self.detach(&task);
+        self.push_ready(task);
+    }
+
+    /// Undoes the task's current wait: removes it from the queue, timer or waiter list it sits
+    /// in. This is the one cancellation rule: every primitive records its wait on the task as a
+    /// [`Wait`], and this function is the only place that takes a task back out.
+    pub fn detach(&self, task: &PyRef<PyTask>) {
+        match task.take_wait() {
+            Wait::None | Wait::Ready => {}
+            Wait::Timer(key) => {
+                self.timers.borrow_mut().remove(key);
+            }
+            Wait::Event(ev) => ev.remove_waiter(task),
+            Wait::Lock(lock) => lock.remove_waiter(task),
+            Wait::LockGranted(lock) => lock.pass_on(self),
+            Wait::Flag(flag) => {
+                flag.clear_waiter();
+                self.flags.borrow_mut().retain(|f| !f.is(&flag));
+            }
+            Wait::Task(other) => other.remove_waiter(task),
+            Wait::TaskTimeout(other, key) => {
+                other.remove_waiter(task);
+                self.timers.borrow_mut().remove(key);
+            }
+            Wait::Gather(state) => state.clear_waiter(),
+        }
+    }
+
+    /// Parks the current task until `delay_us` from now (0: back of the ready queue).
+    pub fn park_for(&self, task: PyRef<PyTask>, delay_us: u64) {
+        if delay_us == 0 {
+            self.push_ready(task);
+        } else {
+            let deadline = self.now_us().saturating_add(delay_us);
+            let key = self.timers.borrow_mut().push(deadline, task.clone());
+            task.set_wait(Wait::Timer(key));
+        }
+    }
+
+    /// Adds a callback for `micropython.schedule`.
+    pub fn schedule(&self, func: PyObjectRef, arg: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        let mut q = self.scheduled.borrow_mut();
+        if q.len() >= SCHEDULE_DEPTH {
+            return Err(vm.new_runtime_error("schedule queue full"));
+        }
+        q.push_back((func, arg));
+        Ok(())
+    }
+
+    /// Runs the callbacks queued by `micropython.schedule`, oldest first. An exception from one
+    /// is printed (MicroPython prints it and carries on) and does not stop the rest.
+    pub fn run_scheduled(&self, vm: &VirtualMachine) -> PyResult<()> {
+        loop {
+            let next = self.scheduled.borrow_mut().pop_front();
+            let Some((func, arg)) = next else { return Ok(()) };
+            if let Err(e) = func.call((arg,), vm) {
+                if escapes_loop(&e, vm) {
+                    return Err(e);
+                }
+                crate::traceback::print_exception(vm, &e, None);
+            }
+        }
+    }
+
+    /// Wakes the waiters of ThreadSafeFlags set from other threads.
+    fn wake_flagged(&self) {
+        let flags = self.flags.borrow().clone();
+        for flag in flags {
+            if flag.is_set() {
+                if let Some(task) = flag.waiter() {
+                    self.wake(task);
+                }
+            }
+        }
+    }
+
+    /// Whether anything could make a task ready without a task running first.
+    fn can_wake(&self) -> bool {
+        !self.timers.borrow().is_empty()
+            || !self.flags.borrow().is_empty()
+            || self.reactor.borrow().has_registrations()
+    }
+
+    /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
+    fn poll(&self, timeout: Option<Duration>, vm: &VirtualMachine) -> PyResult<()> {
+        let mut events = self.readiness.borrow_mut();
+        self.reactor
+            .borrow_mut()
+            .poll(timeout, &mut events)
+            .map_err(|e| vm.new_os_error(e.to_string()))?;
+        drop(events);
+        vm.check_signals()?;
+        if self.reactor.borrow().take_notified() {
+            self.wake_flagged();
+        }
+        Ok(())
+    }
+
+    /// Blocks until the next deadline, a notification or I/O, when no task is ready.
+    fn wait_idle(&self, vm: &VirtualMachine) -> PyResult<()> {
+        let next = self.timers.borrow().peek_deadline();
+        let clock = self.clock.borrow().clone();
+        if clock.is_manual() {
+            self.poll(Some(Duration::ZERO), vm)?;
+            if self.ready.borrow().is_empty() {
+                if let Some(deadline) = next {
+                    clock.advance_to(deadline);
+                } else {
+                    self.poll(None, vm)?;
+                }
+            }
+            return Ok(());
+        }
+        let timeout = next.map(|d| Duration::from_micros(d.saturating_sub(clock.now_us())));
+        self.poll(timeout, vm)
+    }
+
+    /// Moves every task whose deadline has passed to the ready queue.
+    fn expire_timers(&self) {
+        if self.timers.borrow().is_empty() {
+            return;
+        }
+        let now = self.now_us();
+        loop {
+            let expired = self.timers.borrow_mut().pop_expired(now);
+            let Some((_, task)) = expired else { break };
+            task.set_wait(Wait::None);
+            self.push_ready(task);
+        }
+    }
+
+    /// Runs tasks until `main` finishes, `stop()` is called, or nothing can ever run again.
+    /// Returns `main`'s value (None in the other two cases), or an exception that escaped a
+    /// task without being an `Exception` (KeyboardInterrupt, SystemExit), or `main`'s exception.
+    pub fn run(&self, main: Option<PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
+        if self.running.replace(true) {
+            return Err(vm.new_runtime_error("Event loop is already running"));
+        }
+        self.stop.set(false);
+        let prev_main = self.main_task.replace(main.clone());
+        let result = self.run_passes(main.as_ref(), vm);
+        *self.main_task.borrow_mut() = prev_main;
+        self.running.set(false);
+        result?;
+        match main {
+            Some(task) if task.is_done() => task.take_result(vm).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn run_passes(&self, main: Option<&PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<()> {
+        let main_done = || main.is_some_and(|m| m.is_done());
+        loop {
+            if main_done() || self.stop.get() {
+                return Ok(());
+            }
+            self.run_scheduled(vm)?;
+            if self.ready.borrow().is_empty() {
+                if !self.can_wake() {
+                    return Ok(());
+                }
+                self.wait_idle(vm)?;
+                self.run_scheduled(vm)?;
+            } else if self.reactor.borrow().has_registrations() {
+                self.poll(Some(Duration::ZERO), vm)?;
+            } else if self.reactor.borrow().take_notified() {
+                self.wake_flagged();
+            }
+            self.expire_timers();
+            let batch = self.ready.borrow().len();
+            for _ in 0..batch {
+                let next = self.ready.borrow_mut().pop_front();
+                let Some(task) = next else { break };
+                self.step(task, vm)?;
+                if main_done() {
+                    return Ok(());
+                }
+            }
+        }
+    }
+
+    /// Resumes one task: sends None into its coroutine, or throws its pending exception.
+    fn step(&self, task: PyRef<PyTask>, vm: &VirtualMachine) -> PyResult<()> {
+        if task.is_done() {
+            // A finished task is queued once more only to report an unretrieved exception.
+            self.report_unretrieved(&task, vm);
+            return Ok(());
+        }
+        task.set_wait(Wait::None);
+        *self.cur_task.borrow_mut() = Some(task.clone());
+        let outcome = task.resume(vm);
+        self.cur_task.borrow_mut().take();
+        match outcome {
+            Ok(PyIterReturn::Return(_)) => {
+                // Nothing parked the task (a bare `yield`): it runs again next pass, as in CPython.
+                if task.is_running_wait() {
+                    self.push_ready(task);
+                }
+                Ok(())
+            }
+            Ok(PyIterReturn::StopIteration(value)) => {
+                self.finish(&task, Ok(value.unwrap_or_else(|| vm.ctx.none())), vm);
+                Ok(())
+            }
+            Err(exc) => {
+                let escapes = escapes_loop(&exc, vm);
+                self.finish(&task, Err(exc.clone()), vm);
+                if escapes { Err(exc) } else { Ok(()) }
+            }
+        }
+    }
+
+    /// Records a task's outcome and wakes whoever waits for it.
+    pub fn finish(&self, task: &PyRef<PyTask>, result: Result<PyObjectRef, PyBaseExceptionRef>, vm: &VirtualMachine) {
+        let report = matches!(&result, Err(e) if !is_cancelled(e, vm) && !escapes_loop(e, vm));
+        task.set_done(result);
+        let waiters = task.take_waiters();
+        let is_main = self.main_task.borrow().as_ref().is_some_and(|m| m.is(task));
+        if waiters.is_empty() {
+            if report && !is_main {
+                // MicroPython reports a detached task's exception one pass later, giving
+                // another task the chance to await it first.
+                self.ready.borrow_mut().push_back(task.clone());
+            }
+            return;
+        }
+        for waiter in waiters {
+            waiter.notify(self, task, vm);
+        }
+    }
+
+    /// Calls the exception handler for a task whose exception nobody retrieved.
+    fn report_unretrieved(&self, task: &PyRef<PyTask>, vm: &VirtualMachine) {
+        if task.retrieved() {
+            return;
+        }
+        task.mark_retrieved();
+        let Some(exc) = task.exception() else { return };
+        let context = vm.ctx.new_dict();
+        let set = |k: &str, v: PyObjectRef| context.set_item(k, v, vm);
+        let filled = set("message", vm.ctx.new_str("Task exception wasn't retrieved").into())
+            .and_then(|_| set("exception", exc.into()))
+            .and_then(|_| set("future", task.clone().into()));
+        let result = filled.and_then(|_| self.call_exception_handler(context.into(), vm));
+        if let Err(e) = result {
+            crate::traceback::print_exception(vm, &e, None);
+        }
+    }
+
+    /// Calls the installed handler as `handler(loop, context)`, or the default one.
+    pub fn call_exception_handler(&self, context: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        let handler = self.exc_handler.borrow().clone();
+        match handler {
+            Some(h) => h.call((super::loop_object(vm)?, context), vm).map(drop),
+            None => default_exception_handler(&context, vm),
+        }
+    }
+}
+
+/// Prints what MicroPython's default handler prints, on stderr: the message, the future with
+/// its coroutine, and the exception's traceback.
+pub(crate) fn default_exception_handler(context: &PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    let message = context.get_item("message", vm)?.str(vm)?;
+    let mut text = format!("{message}\n");
+    if let Ok(future) = context.get_item("future", vm) {
+        let coro = future.get_attr("coro", vm).and_then(|c| c.repr(vm));
+        let coro = coro.map(|c| c.to_string()).unwrap_or_default();
+        text.push_str(&format!("future: {} coro= {}\n", future.repr(vm)?, coro));
+    }
+    crate::traceback::write_stderr(vm, &text);
+    if let Ok(exc) = context.get_item("exception", vm) {
+        if let Ok(exc) = exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
+            crate::traceback::print_exception(vm, &exc, None);
+        }
+    }
+    Ok(())
+}
+
+/// This thread's scheduler. The asyncio module installs one when it is imported, so every
+/// caller reached from Python finds it.
+pub(crate) fn sched() -> Rc<Scheduler> {
+    SCHED.with(|s| {
+        if let Some(s) = s.borrow().as_ref() {
+            return s.clone();
+        }
+        drop(Scheduler::ensure_installed());
+        s.borrow().clone().expect("the asyncio scheduler could not create its poller")
+    })
+}
+
+/// Whether `exc` is an asyncio CancelledError.
+pub(crate) fn is_cancelled(exc: &PyBaseExceptionRef, vm: &VirtualMachine) -> bool {
+    exc.fast_isinstance(&super::cancelled_error_type(vm))
+}
+
+/// Exceptions that end the loop instead of the task: anything that is neither an `Exception`
+/// nor a CancelledError (KeyboardInterrupt, SystemExit, GeneratorExit), as MicroPython does.
+pub(crate) fn escapes_loop(exc: &PyBaseExceptionRef, vm: &VirtualMachine) -> bool {
+    !exc.fast_isinstance(vm.ctx.exceptions.exception_type) && !is_cancelled(exc, vm)
+}
+
+/// Converts a delay in seconds (int or float) to microseconds; negatives count as zero.
+pub(crate) fn seconds_to_us(t: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+    let secs: f64 = t.try_float(vm)?.to_f64();
+    if secs.is_nan() {
+        return Err(vm.new_value_error("sleep length must be a number"));
+    }
+    Ok((secs * 1e6).max(0.0).min(u64::MAX as f64 / 2.0) as u64)
+}
+
+/// Converts a delay in milliseconds (an int) to microseconds; negatives count as zero.
+pub(crate) fn ms_to_us(ms: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+    let ms: i64 = ms.try_to_value(vm)?;
+    Ok((ms.max(0) as u64).saturating_mul(1000))
+}
+
+/// Raises RuntimeError unless a task is running: awaiting asyncio primitives needs one.
+pub(crate) fn current_task(vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+    sched().current().ok_or_else(|| vm.new_runtime_error("no running event loop"))
+}

@@ -1,0 +1,218 @@
+//! `Event` and `ThreadSafeFlag`, as in MicroPython's `extmod/asyncio/event.py`.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use microloop_core::Notifier;
+use rustpython_vm::{
+    AsObject,
+    Py, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::PyType,
+    protocol::PyIterReturn,
+    pyclass,
+    types::{Constructor, IterNext, Iterable, SelfIter},
+};
+
+use super::core::{current_task, sched};
+use super::task::{PyTask, Wait};
+
+/// An event tasks wait on until some task sets it.
+#[pyclass(module = "asyncio", name = "Event")]
+#[derive(Debug, PyPayload)]
+pub struct PyEvent {
+    /// Whether the event is set.
+    state: Cell<bool>,
+    /// Tasks in `wait()`, in arrival order.
+    waiters: RefCell<VecDeque<PyRef<PyTask>>>,
+}
+
+impl PyEvent {
+    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
+        self.waiters.borrow_mut().retain(|t| !t.is(task));
+    }
+}
+
+impl Constructor for PyEvent {
+    type Args = ();
+    fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
+        Ok(PyEvent { state: Cell::new(false), waiters: RefCell::new(VecDeque::new()) })
+    }
+}
+
+#[pyclass(with(Constructor))]
+impl PyEvent {
+    /// True if the event is set.
+    #[pymethod]
+    fn is_set(&self) -> bool {
+        self.state.get()
+    }
+
+    /// Sets the event and makes every waiting task ready, in the order they started waiting.
+    #[pymethod]
+    fn set(&self) {
+        self.state.set(true);
+        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        let s = sched();
+        for task in waiters {
+            s.wake(task);
+        }
+    }
+
+    /// Clears the event.
+    #[pymethod]
+    fn clear(&self) {
+        self.state.set(false);
+    }
+
+    /// Waits until the event is set; returns True.
+    #[pymethod]
+    fn wait(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyEventWait> {
+        PyEventWait { event: zelf, yielded: Cell::new(false) }.into_ref(&vm.ctx)
+    }
+}
+
+/// The awaitable `Event.wait()` returns.
+#[pyclass(module = "asyncio", name = "EventWait")]
+#[derive(Debug, PyPayload)]
+pub struct PyEventWait {
+    /// The event waited on.
+    event: PyRef<PyEvent>,
+    /// Set once the task has parked: the next resume is the wake-up.
+    yielded: Cell<bool>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyEventWait {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyEventWait {}
+
+impl IterNext for PyEventWait {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        if zelf.yielded.get() || zelf.event.state.get() {
+            return Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_bool(true).into())));
+        }
+        let cur = current_task(vm)?;
+        zelf.event.waiters.borrow_mut().push_back(cur.clone());
+        cur.set_wait(Wait::Event(zelf.event.clone()));
+        zelf.yielded.set(true);
+        Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+}
+
+/// The part of a ThreadSafeFlag other threads may touch: an atomic and the poller's waker.
+#[derive(Debug)]
+pub struct FlagShared {
+    /// Whether the flag is set.
+    flag: AtomicBool,
+    /// Wakes the loop when the flag is set from another thread.
+    notifier: Notifier,
+}
+
+impl FlagShared {
+    /// Sets the flag from any thread and wakes the loop's poller.
+    pub fn set(&self) {
+        self.flag.store(true, Ordering::Release);
+        self.notifier.notify();
+    }
+}
+
+/// A flag set from outside the loop (an interrupt handler, another thread) that one task waits
+/// on. Setting it twice before the wait wakes the task once: it is a flag, not a counter.
+#[pyclass(module = "asyncio", name = "ThreadSafeFlag")]
+#[derive(Debug, PyPayload)]
+pub struct PyThreadSafeFlag {
+    /// The flag itself, shared with other threads.
+    shared: Arc<FlagShared>,
+    /// The one task waiting, if any.
+    waiter: RefCell<Option<PyRef<PyTask>>>,
+}
+
+impl PyThreadSafeFlag {
+    pub(crate) fn is_set(&self) -> bool {
+        self.shared.flag.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn waiter(&self) -> Option<PyRef<PyTask>> {
+        self.waiter.borrow().clone()
+    }
+
+    pub(crate) fn clear_waiter(&self) {
+        self.waiter.borrow_mut().take();
+    }
+}
+
+impl Constructor for PyThreadSafeFlag {
+    type Args = ();
+    fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
+        let shared = FlagShared { flag: AtomicBool::new(false), notifier: sched().notifier() };
+        Ok(PyThreadSafeFlag { shared: Arc::new(shared), waiter: RefCell::new(None) })
+    }
+}
+
+#[pyclass(with(Constructor))]
+impl PyThreadSafeFlag {
+    /// Sets the flag. Safe to call from `micropython.schedule` callbacks, IRQ handlers and, via
+    /// the embedding API, other threads.
+    #[pymethod]
+    fn set(&self) {
+        self.shared.flag.store(true, Ordering::Release);
+        let waiter = self.waiter();
+        if let Some(task) = waiter {
+            sched().wake(task);
+        }
+    }
+
+    /// Clears the flag.
+    #[pymethod]
+    fn clear(&self) {
+        self.shared.flag.store(false, Ordering::Release);
+    }
+
+    /// Waits until the flag is set, then clears it. Only one task may wait at a time.
+    #[pymethod]
+    fn wait(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyFlagWait> {
+        PyFlagWait { flag: zelf }.into_ref(&vm.ctx)
+    }
+}
+
+/// The awaitable `ThreadSafeFlag.wait()` returns.
+#[pyclass(module = "asyncio", name = "FlagWait")]
+#[derive(Debug, PyPayload)]
+pub struct PyFlagWait {
+    /// The flag waited on.
+    flag: PyRef<PyThreadSafeFlag>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyFlagWait {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyFlagWait {}
+
+impl IterNext for PyFlagWait {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let flag = &zelf.flag;
+        if flag.shared.flag.swap(false, Ordering::AcqRel) {
+            return Ok(PyIterReturn::StopIteration(None));
+        }
+        let cur = current_task(vm)?;
+        if flag.waiter().is_some_and(|w| !w.is(&cur)) {
+            return Err(vm.new_runtime_error("ThreadSafeFlag already has a waiting task"));
+        }
+        *flag.waiter.borrow_mut() = Some(cur.clone());
+        sched().flags.borrow_mut().push(flag.clone());
+        cur.set_wait(Wait::Flag(flag.clone()));
+        Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+}

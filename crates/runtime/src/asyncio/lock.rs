@@ -1,0 +1,133 @@
+//! `Lock`, as in MicroPython's `extmod/asyncio/lock.py`: FIFO hand-off to waiting tasks.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+
+use rustpython_vm::{
+    AsObject,
+    Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::PyType,
+    function::PosArgs,
+    protocol::PyIterReturn,
+    pyclass,
+    types::{Constructor, IterNext, Iterable, SelfIter},
+};
+
+use super::core::{Scheduler, current_task, sched};
+use super::task::{PyTask, Wait};
+
+/// A mutual-exclusion lock for tasks. `release()` hands the lock straight to the oldest waiter,
+/// so a task that arrives later cannot overtake the queue.
+#[pyclass(module = "asyncio", name = "Lock")]
+#[derive(Debug, PyPayload)]
+pub struct PyLock {
+    /// Whether some task holds the lock (or has been handed it and not yet run).
+    locked: Cell<bool>,
+    /// Tasks in `acquire()`, oldest first.
+    waiters: RefCell<VecDeque<PyRef<PyTask>>>,
+}
+
+impl PyLock {
+    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
+        self.waiters.borrow_mut().retain(|t| !t.is(task));
+    }
+
+    /// Gives the lock to the next waiter, or unlocks it if none waits.
+    pub(crate) fn pass_on(&self, s: &Scheduler) {
+        let next = self.waiters.borrow_mut().pop_front();
+        match next {
+            Some(task) => {
+                let lock = task_lock(&task);
+                s.ready.borrow_mut().push_back(task.clone());
+                task.set_wait(Wait::LockGranted(lock));
+            }
+            None => self.locked.set(false),
+        }
+    }
+}
+
+/// The lock a waiting task is queued on (recorded in its Wait when it queued).
+fn task_lock(task: &PyRef<PyTask>) -> PyRef<PyLock> {
+    match task.take_wait() {
+        Wait::Lock(lock) => lock,
+        other => unreachable!("a task in a lock's queue waits on that lock, not {other:?}"),
+    }
+}
+
+impl Constructor for PyLock {
+    type Args = ();
+    fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
+        Ok(PyLock { locked: Cell::new(false), waiters: RefCell::new(VecDeque::new()) })
+    }
+}
+
+#[pyclass(with(Constructor))]
+impl PyLock {
+    /// True while the lock is held.
+    #[pymethod]
+    fn locked(&self) -> bool {
+        self.locked.get()
+    }
+
+    /// Waits until the lock is free and takes it; returns True.
+    #[pymethod]
+    fn acquire(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyLockAcquire> {
+        PyLockAcquire { lock: zelf, yielded: Cell::new(false) }.into_ref(&vm.ctx)
+    }
+
+    /// Releases the lock; the oldest waiting task gets it next. RuntimeError if not locked.
+    #[pymethod]
+    fn release(&self, vm: &VirtualMachine) -> PyResult<()> {
+        if !self.locked.get() {
+            return Err(vm.new_runtime_error("Lock not acquired"));
+        }
+        self.pass_on(&sched());
+        Ok(())
+    }
+
+    #[pymethod]
+    fn __aenter__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyLockAcquire> {
+        PyLock::acquire(zelf, vm)
+    }
+
+    #[pymethod]
+    fn __aexit__(&self, _args: PosArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        self.release(vm)?;
+        Ok(super::done_awaitable(vm))
+    }
+}
+
+/// The awaitable `Lock.acquire()` returns.
+#[pyclass(module = "asyncio", name = "LockAcquire")]
+#[derive(Debug, PyPayload)]
+pub struct PyLockAcquire {
+    /// The lock wanted.
+    lock: PyRef<PyLock>,
+    /// Set once the task has queued: the next resume means the lock was handed over.
+    yielded: Cell<bool>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyLockAcquire {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyLockAcquire {}
+
+impl IterNext for PyLockAcquire {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let lock = &zelf.lock;
+        if zelf.yielded.get() || !lock.locked.get() {
+            lock.locked.set(true);
+            return Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_bool(true).into())));
+        }
+        let cur = current_task(vm)?;
+        lock.waiters.borrow_mut().push_back(cur.clone());
+        cur.set_wait(Wait::Lock(lock.clone()));
+        zelf.yielded.set(true);
+        Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+}

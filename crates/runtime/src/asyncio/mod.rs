@@ -1,0 +1,297 @@
+//! The native `asyncio` module (also importable as `uasyncio`), MicroPython's API in Rust.
+//!
+//! One file per job, as in MicroPython's `extmod/asyncio/`: [`core`] (run loop, sleep, the
+//! exception handler), [`task`], [`event`] (Event, ThreadSafeFlag), [`lock`], [`funcs`]
+//! (wait_for, gather).
+
+pub(crate) mod core;
+pub(crate) mod event;
+pub(crate) mod funcs;
+pub(crate) mod lock;
+pub(crate) mod task;
+
+pub(crate) use self::core::Scheduler;
+pub use event::FlagShared;
+
+use rustpython_vm::{
+    PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::{PyBaseExceptionRef, PyTypeRef},
+    protocol::PyIterReturn,
+    pyclass,
+    types::{IterNext, Iterable, SelfIter},
+};
+
+pub(crate) use _asyncio_native::module_def;
+pub(crate) use funcs::PySleep;
+
+/// Drops this thread's shared sleep object (it belongs to the interpreter being dropped).
+pub(crate) fn forget_shared_sleep() {
+    PySleep::forget_shared();
+}
+
+/// The CancelledError class of this thread's asyncio module.
+pub(crate) fn cancelled_error_type(vm: &VirtualMachine) -> PyTypeRef {
+    _asyncio_native::cancelled_error(vm)
+}
+
+pub(crate) fn new_cancelled_error(vm: &VirtualMachine) -> PyBaseExceptionRef {
+    vm.new_exception_empty(cancelled_error_type(vm))
+}
+
+/// The object `get_event_loop()` returns, passed to exception handlers.
+pub(crate) fn loop_object(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+    Ok(_asyncio_native::event_loop(vm).into())
+}
+
+/// An awaitable that finishes at once with None (what `__aexit__` returns).
+pub(crate) fn done_awaitable(vm: &VirtualMachine) -> PyObjectRef {
+    PyDone {}.into_ref(&vm.ctx).into()
+}
+
+/// Awaitable finishing immediately with None.
+#[pyclass(module = "asyncio", name = "done")]
+#[derive(Debug, PyPayload)]
+struct PyDone {}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyDone {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyDone {}
+
+impl IterNext for PyDone {
+    fn next(_zelf: &rustpython_vm::Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        Ok(PyIterReturn::StopIteration(None))
+    }
+}
+
+#[rustpython_vm::pymodule(name = "asyncio")]
+mod _asyncio_native {
+    use super::core::{Scheduler, current_task as running_task, ms_to_us, sched, seconds_to_us};
+    use super::event::{PyEvent, PyThreadSafeFlag};
+    use super::funcs::{PyGather, PySleep, PyWaitFor, promote_to_task};
+    use super::lock::PyLock;
+    use super::task::PyTask;
+    use rustpython_vm::{
+        Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+        builtins::{PyModule, PyTypeRef},
+        class::PyClassImpl,
+        function::{FuncArgs, PosArgs},
+        pyclass,
+    };
+
+    thread_local! {
+        static CANCELLED_ERROR: std::cell::OnceCell<PyTypeRef> = const { std::cell::OnceCell::new() };
+        static EVENT_LOOP: std::cell::OnceCell<PyRef<PyLoop>> = const { std::cell::OnceCell::new() };
+    }
+
+    /// Raised in a task at its current await when it is cancelled. A BaseException, so
+    /// `except Exception` does not swallow it.
+    #[pyattr(name = "CancelledError")]
+    pub(super) fn cancelled_error(vm: &VirtualMachine) -> PyTypeRef {
+        CANCELLED_ERROR.with(|c| {
+            c.get_or_init(|| {
+                vm.ctx.new_exception_type(
+                    "asyncio",
+                    "CancelledError",
+                    Some(vec![vm.ctx.exceptions.base_exception_type.to_owned()]),
+                )
+            })
+            .clone()
+        })
+    }
+
+    /// asyncio.TimeoutError is the builtin TimeoutError, so `except TimeoutError` catches it too.
+    #[pyattr(name = "TimeoutError")]
+    fn timeout_error(vm: &VirtualMachine) -> PyTypeRef {
+        vm.ctx.exceptions.timeout_error.to_owned()
+    }
+
+    #[pyattr(name = "Task")]
+    fn task_type(_vm: &VirtualMachine) -> PyTypeRef {
+        PyTask::make_static_type()
+    }
+
+    #[pyattr(name = "Event")]
+    fn event_type(_vm: &VirtualMachine) -> PyTypeRef {
+        PyEvent::make_static_type()
+    }
+
+    #[pyattr(name = "ThreadSafeFlag")]
+    fn flag_type(_vm: &VirtualMachine) -> PyTypeRef {
+        PyThreadSafeFlag::make_static_type()
+    }
+
+    #[pyattr(name = "Lock")]
+    fn lock_type(_vm: &VirtualMachine) -> PyTypeRef {
+        PyLock::make_static_type()
+    }
+
+    /// The loop object, one per thread (MicroPython's `Loop`).
+    pub(super) fn event_loop(vm: &VirtualMachine) -> PyRef<PyLoop> {
+        EVENT_LOOP.with(|c| c.get_or_init(|| PyLoop {}.into_ref(&vm.ctx)).clone())
+    }
+
+    /// Schedules `coro` to run as a new task and returns the Task.
+    #[pyfunction]
+    fn create_task(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+        if coro.downcast_ref::<PyTask>().is_some() {
+            return Err(vm.new_type_error("coroutine expected"));
+        }
+        PyTask::spawn(coro, vm)
+    }
+
+    /// The Task running now.
+    #[pyfunction]
+    fn current_task(vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+        running_task(vm)
+    }
+
+    /// Runs `coro` as the main task until it finishes and returns its value.
+    #[pyfunction]
+    fn run(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let task = PyTask::spawn(coro, vm)?;
+        run_until(task, vm)
+    }
+
+    fn run_until(task: PyRef<PyTask>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        Ok(sched().run(Some(task), vm)?.unwrap_or_else(|| vm.ctx.none()))
+    }
+
+    /// Sleeps for `t` seconds (int or float).
+    #[pyfunction]
+    fn sleep(t: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PySleep>> {
+        Ok(PySleep::make(seconds_to_us(&t, vm)?, vm))
+    }
+
+    /// Sleeps for `t` milliseconds.
+    #[pyfunction]
+    fn sleep_ms(t: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PySleep>> {
+        Ok(PySleep::make(ms_to_us(&t, vm)?, vm))
+    }
+
+    /// Waits for `aw` for at most `timeout` seconds; on timeout cancels it and raises
+    /// TimeoutError. A timeout of None waits for ever.
+    #[pyfunction]
+    fn wait_for(aw: PyObjectRef, timeout: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
+        let timeout = if vm.is_none(&timeout) { None } else { Some(seconds_to_us(&timeout, vm)?) };
+        PyWaitFor::new(aw, timeout, vm)
+    }
+
+    /// `wait_for` with the timeout in milliseconds.
+    #[pyfunction]
+    fn wait_for_ms(aw: PyObjectRef, timeout: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
+        let timeout = if vm.is_none(&timeout) { None } else { Some(ms_to_us(&timeout, vm)?) };
+        PyWaitFor::new(aw, timeout, vm)
+    }
+
+    /// Runs the awaitables concurrently and returns their results in argument order. With
+    /// `return_exceptions=True` exceptions are returned in the list instead of raised.
+    #[pyfunction]
+    fn gather(aws: PosArgs, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyGather>> {
+        let mut return_exceptions = false;
+        for (name, value) in args.kwargs {
+            if name != "return_exceptions" {
+                return Err(vm.new_type_error(format!("unexpected keyword argument '{name}'")));
+            }
+            return_exceptions = value.try_to_bool(vm)?;
+        }
+        PyGather::new(aws.into_vec(), return_exceptions, vm)
+    }
+
+    /// Returns the event loop.
+    #[pyfunction]
+    fn get_event_loop(_args: FuncArgs, vm: &VirtualMachine) -> PyRef<PyLoop> {
+        event_loop(vm)
+    }
+
+    /// Resets the event loop (dropping every queued task) and returns it.
+    #[pyfunction]
+    fn new_event_loop(vm: &VirtualMachine) -> PyRef<PyLoop> {
+        sched().reset();
+        event_loop(vm)
+    }
+
+    #[pyattr]
+    #[pyclass(module = "asyncio", name = "Loop")]
+    #[derive(Debug, PyPayload)]
+    pub struct PyLoop {}
+
+    #[pyclass]
+    impl PyLoop {
+        /// Schedules `coro` as a new task.
+        #[pymethod]
+        fn create_task(&self, coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+            PyTask::spawn(coro, vm)
+        }
+
+        /// Runs until `stop()` is called.
+        #[pymethod]
+        fn run_forever(&self, vm: &VirtualMachine) -> PyResult<()> {
+            sched().run(None, vm).map(drop)
+        }
+
+        /// Runs `aw` (promoted to a task) to completion and returns its value.
+        #[pymethod]
+        fn run_until_complete(&self, aw: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+            run_until(promote_to_task(aw, vm)?, vm)
+        }
+
+        /// Stops `run_forever` after the current pass.
+        #[pymethod]
+        fn stop(&self) {
+            sched().stop.set(true);
+        }
+
+        /// Closes the loop (nothing to release).
+        #[pymethod]
+        fn close(&self) {}
+
+        /// Installs `handler(loop, context)` for exceptions nobody retrieved; None restores the
+        /// default.
+        #[pymethod]
+        fn set_exception_handler(&self, handler: PyObjectRef, vm: &VirtualMachine) {
+            *sched().exc_handler.borrow_mut() = if vm.is_none(&handler) { None } else { Some(handler) };
+        }
+
+        /// The installed handler, or None.
+        #[pymethod]
+        fn get_exception_handler(&self, vm: &VirtualMachine) -> PyObjectRef {
+            sched().exc_handler.borrow().clone().unwrap_or_else(|| vm.ctx.none())
+        }
+
+        /// Prints the context on stderr. Accepts `(context)` and `(loop, context)`.
+        #[pymethod]
+        fn default_exception_handler(&self, args: PosArgs, vm: &VirtualMachine) -> PyResult<()> {
+            let context = args
+                .into_vec()
+                .pop()
+                .ok_or_else(|| vm.new_type_error("default_exception_handler() missing context"))?;
+            super::core::default_exception_handler(&context, vm)
+        }
+
+        /// Calls the installed exception handler (or the default) with `context`.
+        #[pymethod]
+        fn call_exception_handler(&self, context: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+            sched().call_exception_handler(context, vm)
+        }
+    }
+
+    pub(crate) fn module_exec(vm: &VirtualMachine, module: &Py<PyModule>) -> PyResult<()> {
+        Scheduler::ensure_installed().map_err(|e| vm.new_os_error(e.to_string()))?;
+        // The awaitables functions return are not module attributes: create their types here.
+        PySleep::make_static_type();
+        PyWaitFor::make_static_type();
+        PyGather::make_static_type();
+        super::event::PyEventWait::make_static_type();
+        super::event::PyFlagWait::make_static_type();
+        super::lock::PyLockAcquire::make_static_type();
+        super::PyDone::make_static_type();
+        __module_exec(vm, module);
+        Ok(())
+    }
+}

@@ -1,0 +1,344 @@
+//! `Task`: a coroutine scheduled on the loop, and the record of what it waits on.
+//!
+//! Mirrors MicroPython's `extmod/asyncio/task.py`. Where MicroPython overloads `Task.state` and
+//! `Task.data`, this module uses [`TaskState`], [`Wait`] and [`Waiter`].
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use microloop_core::TimerKey;
+use rustpython_vm::{
+    AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator},
+    protocol::PyIterReturn,
+    pyclass,
+    types::{IterNext, Iterable, Representable, SelfIter},
+};
+
+use super::core::{Scheduler, current_task, sched};
+use super::event::{PyEvent, PyThreadSafeFlag};
+use super::funcs::GatherState;
+use super::lock::PyLock;
+
+/// What a task is waiting on. Every primitive that parks a task records it here, and
+/// [`Scheduler::detach`] undoes exactly this record, so cancelling a task leaves no trace of it
+/// in any queue.
+#[derive(Debug, Default)]
+pub(crate) enum Wait {
+    /// Running now, or suspended by a bare `yield` that parked nothing.
+    #[default]
+    None,
+    /// In the ready queue.
+    Ready,
+    /// In the timer queue (sleep).
+    Timer(TimerKey),
+    /// In an Event's waiter queue.
+    Event(PyRef<PyEvent>),
+    /// In a Lock's waiter queue.
+    Lock(PyRef<PyLock>),
+    /// Handed the Lock by `release()` and in the ready queue: it owns the lock already.
+    LockGranted(PyRef<PyLock>),
+    /// The waiter of a ThreadSafeFlag.
+    Flag(PyRef<PyThreadSafeFlag>),
+    /// Awaiting another task; cancelling this task cancels that one instead.
+    Task(PyRef<PyTask>),
+    /// `wait_for`: awaiting another task, and in the timer queue until the timeout.
+    TaskTimeout(PyRef<PyTask>, TimerKey),
+    /// `gather`: awaiting several tasks.
+    Gather(Rc<GatherState>),
+}
+
+/// Someone to tell when a task finishes.
+#[derive(Debug)]
+pub(crate) enum Waiter {
+    /// A task awaiting this one: it becomes ready.
+    Task(PyRef<PyTask>),
+    /// A gather collecting this task's result at the given position.
+    Gather(Rc<GatherState>),
+}
+
+impl Waiter {
+    pub fn notify(self, sched: &Scheduler, done: &PyRef<PyTask>, vm: &VirtualMachine) {
+        match self {
+            Waiter::Task(task) => sched.wake(task),
+            Waiter::Gather(state) => state.child_done(sched, done, vm),
+        }
+    }
+}
+
+/// Whether the coroutine has finished.
+#[derive(Debug)]
+pub(crate) enum TaskState {
+    /// Still running or waiting.
+    Pending,
+    /// Finished with a value or an exception.
+    Done(Result<PyObjectRef, PyBaseExceptionRef>),
+}
+
+/// The object a task drives, sorted once so each resume takes the direct path.
+#[derive(Debug)]
+enum Coro {
+    /// An `async def` coroutine: resumed through the VM's coroutine API.
+    Coroutine(PyRef<PyCoroutine>),
+    /// A generator-based coroutine.
+    Generator(PyRef<PyGenerator>),
+    /// Any other object with `send` and `throw`.
+    Sendable(PyObjectRef),
+    /// An awaitable's iterator (from `__await__`), stepped with `__next__`.
+    Iterator(PyObjectRef),
+}
+
+/// A coroutine wrapped for the scheduler (MicroPython's `Task`).
+#[pyclass(module = "asyncio", name = "Task")]
+#[derive(Debug, PyPayload)]
+pub struct PyTask {
+    /// The object passed to `create_task`, shown as `task.coro`.
+    coro_obj: PyObjectRef,
+    /// How to resume `coro_obj`.
+    coro: Coro,
+    /// Pending or done, with the outcome.
+    state: RefCell<TaskState>,
+    /// Whether some task has seen the outcome; an unseen exception goes to the handler.
+    retrieved: Cell<bool>,
+    /// What the task waits on now.
+    wait: RefCell<Wait>,
+    /// Thrown into the coroutine at its next resume instead of sending None (cancellation).
+    pending: RefCell<Option<PyBaseExceptionRef>>,
+    /// Tasks and gathers waiting for this task to finish.
+    waiters: RefCell<Vec<Waiter>>,
+    /// Set while the task is parked by `sleep`, so that sleep's `__next__` knows the next call
+    /// is the wake-up. Lets one sleep object serve every task, as MicroPython's singleton does.
+    pub(crate) slept: Cell<bool>,
+}
+
+impl PyTask {
+    /// Wraps `coro` in a new task, or raises TypeError as MicroPython does for non-coroutines.
+    pub fn new(coro_obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<Self> {
+        let coro = if let Some(c) = coro_obj.downcast_ref::<PyCoroutine>() {
+            Coro::Coroutine(c.to_owned())
+        } else if let Some(g) = coro_obj.downcast_ref::<PyGenerator>() {
+            Coro::Generator(g.to_owned())
+        } else if vm.get_attribute_opt(coro_obj.clone(), "send")?.is_some()
+            && vm.get_attribute_opt(coro_obj.clone(), "throw")?.is_some()
+        {
+            Coro::Sendable(coro_obj.clone())
+        } else if coro_obj.class().has_attr(vm.ctx.intern_str("__await__")) {
+            let iter = vm.call_method(&coro_obj, "__await__", ())?;
+            Coro::Iterator(iter)
+        } else {
+            return Err(vm.new_type_error("coroutine expected"));
+        };
+        Ok(PyTask {
+            coro_obj,
+            coro,
+            state: RefCell::new(TaskState::Pending),
+            retrieved: Cell::new(false),
+            wait: RefCell::new(Wait::None),
+            pending: RefCell::new(None),
+            waiters: RefCell::new(Vec::new()),
+            slept: Cell::new(false),
+        })
+    }
+
+    /// Creates a task and puts it at the back of the ready queue.
+    pub fn spawn(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+        let task = PyTask::new(coro, vm)?.into_ref(&vm.ctx);
+        sched().push_ready(task.clone());
+        Ok(task)
+    }
+
+    /// Resumes the coroutine once: throws the pending exception if any, else sends None.
+    pub(crate) fn resume(&self, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let pending = self.pending.borrow_mut().take();
+        match pending {
+            None => match &self.coro {
+                Coro::Coroutine(c) => c.as_coro().send(c.as_object(), vm.ctx.none(), vm),
+                Coro::Generator(g) => g.as_coro().send(g.as_object(), vm.ctx.none(), vm),
+                Coro::Sendable(o) => {
+                    PyIterReturn::from_pyresult(vm.call_method(o, "send", (vm.ctx.none(),)), vm)
+                }
+                Coro::Iterator(it) => {
+                    PyIterReturn::from_pyresult(vm.call_method(it, "__next__", ()), vm)
+                }
+            },
+            Some(exc) => {
+                self.slept.set(false);
+                let none = || vm.ctx.none();
+                let exc_obj: PyObjectRef = exc.clone().into();
+                match &self.coro {
+                    Coro::Coroutine(c) => c.as_coro().throw(c.as_object(), exc_obj, none(), none(), vm),
+                    Coro::Generator(g) => g.as_coro().throw(g.as_object(), exc_obj, none(), none(), vm),
+                    Coro::Sendable(o) => {
+                        PyIterReturn::from_pyresult(vm.call_method(o, "throw", (exc_obj,)), vm)
+                    }
+                    Coro::Iterator(it) => match vm.get_attribute_opt(it.clone(), "throw")? {
+                        Some(throw) => PyIterReturn::from_pyresult(throw.call((exc_obj,), vm), vm),
+                        None => Err(exc),
+                    },
+                }
+            }
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        matches!(*self.state.borrow(), TaskState::Done(_))
+    }
+
+    pub(crate) fn set_done(&self, result: Result<PyObjectRef, PyBaseExceptionRef>) {
+        *self.state.borrow_mut() = TaskState::Done(result);
+    }
+
+    /// The outcome of a finished task, marking it retrieved: its value, or its exception raised.
+    pub(crate) fn take_result(&self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        self.retrieved.set(true);
+        match &*self.state.borrow() {
+            TaskState::Done(Ok(v)) => Ok(v.clone()),
+            TaskState::Done(Err(e)) => Err(e.clone()),
+            TaskState::Pending => Err(vm.new_runtime_error("task not done")),
+        }
+    }
+
+    /// The exception a finished task ended with.
+    pub(crate) fn exception(&self) -> Option<PyBaseExceptionRef> {
+        match &*self.state.borrow() {
+            TaskState::Done(Err(e)) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn retrieved(&self) -> bool {
+        self.retrieved.get()
+    }
+
+    pub(crate) fn mark_retrieved(&self) {
+        self.retrieved.set(true);
+    }
+
+    pub(crate) fn set_wait(&self, wait: Wait) {
+        *self.wait.borrow_mut() = wait;
+    }
+
+    pub(crate) fn take_wait(&self) -> Wait {
+        std::mem::take(&mut *self.wait.borrow_mut())
+    }
+
+    /// True when nothing parked the task after its last resume.
+    pub(crate) fn is_running_wait(&self) -> bool {
+        matches!(*self.wait.borrow(), Wait::None)
+    }
+
+    pub(crate) fn add_waiter(&self, waiter: Waiter) {
+        self.waiters.borrow_mut().push(waiter);
+    }
+
+    pub(crate) fn take_waiters(&self) -> Vec<Waiter> {
+        std::mem::take(&mut *self.waiters.borrow_mut())
+    }
+
+    /// Removes `task` from this task's waiters (it was cancelled or timed out).
+    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
+        self.waiters
+            .borrow_mut()
+            .retain(|w| !matches!(w, Waiter::Task(t) if t.is(task)));
+    }
+
+    /// Cancels the task: it gets CancelledError at its current await. Returns False if it has
+    /// finished already. Follows MicroPython's `Task.cancel`.
+    pub(crate) fn cancel_task(zelf: &PyRef<Self>, vm: &VirtualMachine) -> PyResult<bool> {
+        if zelf.is_done() {
+            return Ok(false);
+        }
+        let s = sched();
+        if s.current().is_some_and(|c| c.is(zelf)) {
+            return Err(vm.new_runtime_error("can't cancel self"));
+        }
+        // A task awaiting another task forwards the cancellation to it; the awaiting task wakes
+        // with that task's CancelledError.
+        let awaited = match &*zelf.wait.borrow() {
+            Wait::Task(other) => Some(other.clone()),
+            _ => None,
+        };
+        if let Some(other) = awaited {
+            return PyTask::cancel_task(&other, vm);
+        }
+        let (queued, inner, gathered) = {
+            let wait = zelf.wait.borrow();
+            match &*wait {
+                Wait::Ready | Wait::LockGranted(_) => (true, None, Vec::new()),
+                Wait::TaskTimeout(other, _) => (false, Some(other.clone()), Vec::new()),
+                Wait::Gather(state) => (false, None, state.pending_children()),
+                _ => (false, None, Vec::new()),
+            }
+        };
+        s.detach(zelf);
+        *zelf.pending.borrow_mut() = Some(super::new_cancelled_error(vm));
+        if queued {
+            zelf.set_wait(Wait::Ready);
+        } else {
+            s.push_ready(zelf.clone());
+        }
+        // wait_for cancels the task it runs; gather cancels its children.
+        if let Some(other) = inner {
+            PyTask::cancel_task(&other, vm)?;
+        }
+        for child in gathered {
+            PyTask::cancel_task(&child, vm)?;
+        }
+        Ok(true)
+    }
+}
+
+#[pyclass(with(IterNext, Iterable, Representable))]
+impl PyTask {
+    /// The coroutine the task runs.
+    #[pygetset]
+    fn coro(&self) -> PyObjectRef {
+        self.coro_obj.clone()
+    }
+
+    /// True once the task has finished, by returning, raising or being cancelled.
+    #[pymethod]
+    fn done(&self) -> bool {
+        self.is_done()
+    }
+
+    /// Cancels the task by raising CancelledError at its current await. Returns False if the
+    /// task has finished already; raises RuntimeError when a task cancels itself.
+    #[pymethod]
+    fn cancel(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult<bool> {
+        PyTask::cancel_task(&zelf, vm)
+    }
+
+    /// Awaiting a task waits for it to finish and gives its value or raises its exception.
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyTask {}
+
+impl IterNext for PyTask {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        if zelf.is_done() {
+            return match zelf.take_result(vm) {
+                Ok(v) => Ok(PyIterReturn::StopIteration(Some(v))),
+                Err(e) => Err(e),
+            };
+        }
+        let cur = current_task(vm)?;
+        let this = zelf.to_owned();
+        if cur.is(&this) {
+            return Err(vm.new_runtime_error("can't wait on self"));
+        }
+        this.add_waiter(Waiter::Task(cur.clone()));
+        cur.set_wait(Wait::Task(this));
+        Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+}
+
+impl Representable for PyTask {
+    fn repr_str(_zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
+        Ok("<Task>".to_owned())
+    }
+}

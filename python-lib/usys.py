@@ -1,0 +1,5 @@
+# MicroPython name for `sys`: importing it gives the very same module.
+import sys
+import sys
+
+sys.modules[__name__] = sys
