@@ -28,11 +28,12 @@ mod micropython {
 
     thread_local! {
         static OPT_LEVEL: Cell<i64> = const { Cell::new(0) };
+        static HEAP_LOCK_DEPTH: Cell<i64> = const { Cell::new(0) };
     }
 
     /// Declares a constant; returns its argument.
-    #[pyfunction]
-    fn r#const(value: PyObjectRef) -> PyObjectRef {
+    #[pyfunction(name = "const")]
+    fn const_(value: PyObjectRef) -> PyObjectRef {
         value
     }
 
@@ -58,20 +59,25 @@ mod micropython {
         }
     }
 
-    /// Accepted for compatibility: the host heap cannot be locked.
+    /// Counts a heap lock level. The host heap is never actually locked: allocation goes on.
     #[pyfunction]
-    fn heap_lock() {}
-
-    /// Accepted for compatibility; returns the lock depth, always 0.
-    #[pyfunction]
-    fn heap_unlock() -> i64 {
-        0
+    fn heap_lock() {
+        HEAP_LOCK_DEPTH.with(|d| d.set(d.get() + 1));
     }
 
-    /// Accepted for compatibility; returns 0 (unlocked).
+    /// Drops one heap lock level and returns the levels still held.
+    #[pyfunction]
+    fn heap_unlock() -> i64 {
+        HEAP_LOCK_DEPTH.with(|d| {
+            d.set((d.get() - 1).max(0));
+            d.get()
+        })
+    }
+
+    /// The number of heap lock levels held.
     #[pyfunction]
     fn heap_locked() -> i64 {
-        0
+        HEAP_LOCK_DEPTH.with(|d| d.get())
     }
 
     /// Accepted for compatibility: exceptions never need an emergency buffer here.

@@ -6,10 +6,12 @@ use rustpython_vm::{
     AsObject, PyObjectRef, PyResult, VirtualMachine, builtins::PyBaseExceptionRef,
 };
 
-/// Formats `exc` with its traceback the way MicroPython's `sys.print_exception` does.
+/// Formats `exc` with its traceback the way MicroPython's `sys.print_exception` does; an
+/// exception that was never raised has no traceback and prints as its last line only.
 pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
-    let mut out = String::from("Traceback (most recent call last):\n");
+    let mut out = String::new();
     if let Some(tb) = exc.__traceback__() {
+        out.push_str("Traceback (most recent call last):\n");
         for entry in tb.iter() {
             let code = &entry.frame.code;
             let _ = writeln!(
@@ -32,6 +34,9 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
                 .map(|s| s.to_string())
         };
         if let (Some(file), Some(line)) = (attr("filename"), attr("lineno")) {
+            if out.is_empty() {
+                out.push_str("Traceback (most recent call last):\n");
+            }
             let _ = writeln!(out, "  File \"{file}\", line {line}");
         }
     }
@@ -39,18 +44,42 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
     out
 }
 
-/// `TypeName: message`, or `TypeName` when the exception has no arguments.
+/// The last line of a traceback as MicroPython prints it: `TypeName: ` then nothing for no
+/// arguments, the argument's str for one, the tuple for several; `[Errno N] ENAME` for an
+/// OSError carrying just an errno.
 pub fn exception_line(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
-    let name = exc.class().name().to_string();
-    let message = if exc.class().fast_issubclass(vm.ctx.exceptions.syntax_error) {
-        exc.as_object().get_attr("msg", vm).and_then(|m| m.str(vm)).map(|s| s.to_string())
-    } else {
-        exc.as_object().str(vm).map(|s| s.to_string())
-    };
-    match message {
-        Ok(m) if !m.is_empty() => format!("{name}: {m}"),
-        _ => name,
+    let class = exc.class();
+    let name = class.name().to_string();
+    if class.fast_issubclass(vm.ctx.exceptions.syntax_error) {
+        let msg = exc.as_object().get_attr("msg", vm).and_then(|m| m.str(vm));
+        return format!("{name}: {}", msg.map(|m| m.to_string()).unwrap_or_default());
     }
+    let args = exc.args();
+    let detail = match args.as_slice() {
+        [] => String::new(),
+        [arg] => {
+            let errno = class
+                .fast_issubclass(vm.ctx.exceptions.os_error)
+                .then(|| arg.try_to_value::<i32>(vm).ok())
+                .flatten();
+            match errno {
+                Some(n) => format!("[Errno {n}] {}", errno_name(vm, n)),
+                None => arg.str(vm).map(|s| s.to_string()).unwrap_or_default(),
+            }
+        }
+        _ => args.as_object().repr(vm).map(|s| s.to_string()).unwrap_or_default(),
+    };
+    format!("{name}: {detail}")
+}
+
+/// `ENOENT` for 2: the symbolic name from the errno module, or the number.
+fn errno_name(vm: &VirtualMachine, n: i32) -> String {
+    vm.import("errno", 0)
+        .and_then(|m| m.get_attr("errorcode", vm))
+        .and_then(|codes| codes.get_item(vm.ctx.new_int(n).as_object(), vm))
+        .and_then(|name| name.str(vm))
+        .map(|s| s.to_string())
+        .unwrap_or_else(|_| n.to_string())
 }
 
 /// Writes `text` to `sys.stderr` (falling back to the process's stderr).

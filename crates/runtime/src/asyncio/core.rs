@@ -259,8 +259,8 @@ impl Scheduler {
         loop {
             let expired = self.timers.borrow_mut().pop_expired(now);
             let Some((_, task)) = expired else { break };
-            task.set_wait(Wait::None);
-            self.push_ready(task);
+            // wake() also undoes the rest of the wait (wait_for's entry in the task it awaits).
+            self.wake(task);
         }
     }
 

@@ -130,7 +130,7 @@ impl IterNext for PyWaitFor {
         if task.is_done() {
             if matches!(phase, WaitForPhase::TimedOut) {
                 task.mark_retrieved();
-                return Err(vm.new_exception_empty(vm.ctx.exceptions.timeout_error.to_owned()));
+                return Err(vm.invoke_exception(vm.ctx.exceptions.timeout_error.to_owned(), vec![])?);
             }
             return task.take_result(vm).map(|v| PyIterReturn::StopIteration(Some(v)));
         }

@@ -16,13 +16,25 @@ use rustpython_vm::{
 use super::core::{Scheduler, current_task, sched};
 use super::task::{PyTask, Wait};
 
+/// Who has the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LockState {
+    /// Nobody: `acquire` takes it at once.
+    Free,
+    /// A task holds it: `locked()` is True and `release` is allowed.
+    Held,
+    /// `release` handed it to the oldest waiter, which has not run yet. Others still queue, but
+    /// as in MicroPython `locked()` is False and `release` raises until the new owner runs.
+    Granted,
+}
+
 /// A mutual-exclusion lock for tasks. `release()` hands the lock straight to the oldest waiter,
 /// so a task that arrives later cannot overtake the queue.
 #[pyclass(module = "asyncio", name = "Lock")]
 #[derive(Debug, PyPayload)]
 pub struct PyLock {
-    /// Whether some task holds the lock (or has been handed it and not yet run).
-    locked: Cell<bool>,
+    /// Who has the lock.
+    state: Cell<LockState>,
     /// Tasks in `acquire()`, oldest first.
     waiters: RefCell<VecDeque<PyRef<PyTask>>>,
 }
@@ -40,8 +52,9 @@ impl PyLock {
                 let lock = task_lock(&task);
                 s.ready.borrow_mut().push_back(task.clone());
                 task.set_wait(Wait::LockGranted(lock));
+                self.state.set(LockState::Granted);
             }
-            None => self.locked.set(false),
+            None => self.state.set(LockState::Free),
         }
     }
 }
@@ -57,7 +70,7 @@ fn task_lock(task: &PyRef<PyTask>) -> PyRef<PyLock> {
 impl Constructor for PyLock {
     type Args = ();
     fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyLock { locked: Cell::new(false), waiters: RefCell::new(VecDeque::new()) })
+        Ok(PyLock { state: Cell::new(LockState::Free), waiters: RefCell::new(VecDeque::new()) })
     }
 }
 
@@ -66,7 +79,7 @@ impl PyLock {
     /// True while the lock is held.
     #[pymethod]
     fn locked(&self) -> bool {
-        self.locked.get()
+        self.state.get() == LockState::Held
     }
 
     /// Waits until the lock is free and takes it; returns True.
@@ -78,7 +91,7 @@ impl PyLock {
     /// Releases the lock; the oldest waiting task gets it next. RuntimeError if not locked.
     #[pymethod]
     fn release(&self, vm: &VirtualMachine) -> PyResult<()> {
-        if !self.locked.get() {
+        if self.state.get() != LockState::Held {
             return Err(vm.new_runtime_error("Lock not acquired"));
         }
         self.pass_on(&sched());
@@ -120,8 +133,8 @@ impl SelfIter for PyLockAcquire {}
 impl IterNext for PyLockAcquire {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         let lock = &zelf.lock;
-        if zelf.yielded.get() || !lock.locked.get() {
-            lock.locked.set(true);
+        if zelf.yielded.get() || lock.state.get() == LockState::Free {
+            lock.state.set(LockState::Held);
             return Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_bool(true).into())));
         }
         let cur = current_task(vm)?;
