@@ -147,8 +147,9 @@ impl Runtime {
     /// Runs a module found on `sys.path` as `__main__` (the `-m` option).
     pub fn run_module(&self, module: &str) -> ExitCode {
         self.enter(|vm| {
-            let result = vm
-                .import("runpy", 0)
+            // runpy replaces the `__main__` module, so one must exist first.
+            let result = main_scope(vm, None)
+                .and_then(|_| vm.import("runpy", 0))
                 .and_then(|runpy| runpy.get_attr("_run_module_as_main", vm))
                 .and_then(|f| f.call((vm.ctx.new_str(module), vm.ctx.new_bool(true)), vm))
                 .map(drop);

@@ -1,0 +1,198 @@
+//! The command line, as tools written for MicroPython's unix port drive it.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{MICROLOOP, microloop, microloop_c, run_with_limit};
+
+/// A fresh directory for one test's files.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("microloop-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).expect("write file");
+}
+
+#[test]
+fn script_gets_argv_and_exit_status_zero() {
+    let dir = scratch("argv");
+    write(&dir, "args.py", "import sys\nprint(sys.argv)\n");
+    let out = microloop(&["args.py", "one", "-x", "--two"], &dir);
+    assert_eq!(out.stdout, "['args.py', 'one', '-x', '--two']\n");
+    assert_eq!(out.code, Some(0));
+}
+
+#[test]
+fn uncaught_exception_prints_traceback_and_exits_1() {
+    let dir = scratch("uncaught");
+    write(&dir, "boom.py", "def f():\n    raise ValueError('boom')\nprint('before')\nf()\n");
+    let out = microloop(&["boom.py"], &dir);
+    assert_eq!(out.code, Some(1));
+    assert_eq!(out.stdout, "before\n");
+    assert_eq!(
+        out.stderr,
+        "Traceback (most recent call last):\n  File \"boom.py\", line 4, in <module>\n  File \"boom.py\", line 2, in f\nValueError: boom\n"
+    );
+}
+
+#[test]
+fn system_exit_code_becomes_the_exit_status() {
+    assert_eq!(microloop_c("import sys; sys.exit(3)").code, Some(3));
+    assert_eq!(microloop_c("import sys; sys.exit()").code, Some(0));
+    let out = microloop_c("raise SystemExit('bye')");
+    assert_eq!((out.code, out.stderr.as_str()), (Some(1), "bye\n"));
+}
+
+#[test]
+fn syntax_error_names_file_and_line() {
+    let dir = scratch("syntax");
+    write(&dir, "bad.py", "x = 1\nif x\n    pass\n");
+    let out = microloop(&["bad.py"], &dir);
+    assert_eq!(out.code, Some(1));
+    let mut lines = out.stderr.lines();
+    assert_eq!(lines.next(), Some("Traceback (most recent call last):"));
+    assert_eq!(lines.next(), Some("  File \"bad.py\", line 2"));
+    assert!(lines.next().is_some_and(|l| l.starts_with("SyntaxError: ")), "{}", out.stderr);
+}
+
+#[test]
+fn missing_script_is_reported() {
+    let out = microloop(&["no_such_file.py"], &std::env::temp_dir());
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.starts_with("can't open file 'no_such_file.py'"), "{}", out.stderr);
+}
+
+#[test]
+fn dash_c_runs_code_with_argv() {
+    let out = microloop(&["-c", "import sys; print(sys.argv)", "a", "b"], &std::env::temp_dir());
+    assert_eq!(out.stdout, "['-c', 'a', 'b']\n");
+}
+
+#[test]
+fn script_directory_and_micropypath_are_on_sys_path() {
+    let dir = scratch("paths");
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    write(&dir.join("app"), "helper.py", "NAME = 'sibling'\n");
+    write(&dir.join("lib"), "extra.py", "NAME = 'from MICROPYPATH'\n");
+    write(&dir.join("app"), "main.py", "import helper, extra\nprint(helper.NAME, '/', extra.NAME)\n");
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.arg("app/main.py").current_dir(&dir).env("MICROPYPATH", dir.join("lib"));
+    let out = run_with_limit(cmd, b"", Duration::from_secs(60));
+    assert_eq!(out.stdout, "sibling / from MICROPYPATH\n", "{}", out.stderr);
+}
+
+#[test]
+fn dash_m_runs_a_module_as_main() {
+    let dir = scratch("module");
+    write(&dir, "tool.py", "import sys\nprint(__name__, sys.argv[1:])\n");
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.args(["-m", "tool", "x"]).current_dir(&dir).env("MICROPYPATH", &dir);
+    let out = run_with_limit(cmd, b"", Duration::from_secs(60));
+    assert_eq!(out.stdout, "__main__ ['x']\n", "{}", out.stderr);
+}
+
+#[test]
+fn micropython_x_options_are_accepted() {
+    let out = microloop(
+        &["-X", "heapsize=1M", "-X", "emit=native", "-X", "realtime", "-c", "print('ok')"],
+        &std::env::temp_dir(),
+    );
+    assert_eq!((out.code, out.stdout.as_str()), (Some(0), "ok\n"));
+}
+
+#[test]
+fn version_and_help() {
+    let out = microloop(&["--version"], &std::env::temp_dir());
+    assert!(out.stdout.starts_with("microloop 0."), "{}", out.stdout);
+    let out = microloop(&["-h"], &std::env::temp_dir());
+    assert_eq!(out.code, Some(0));
+    assert!(out.stdout.contains("-c <CODE>") && out.stdout.contains("-m <MODULE>"), "{}", out.stdout);
+}
+
+#[test]
+fn program_read_from_stdin_when_not_a_terminal() {
+    let cmd = Command::new(MICROLOOP);
+    let out = run_with_limit(cmd, b"import uasyncio\nprint(uasyncio.__name__)\n", Duration::from_secs(60));
+    assert_eq!(out.stdout, "asyncio\n");
+}
+
+/// A program talking to microloop through pipes, one line at a time, must get each answer
+/// before it sends the next line: stdout is not block-buffered.
+#[test]
+fn each_printed_line_reaches_a_pipe_at_once() {
+    let dir = scratch("pipe");
+    write(&dir, "echo.py", "import sys\nwhile True:\n    line = sys.stdin.readline()\n    if not line:\n        break\n    print('got', line.strip())\n");
+    let mut child = Command::new(MICROLOOP)
+        .arg("echo.py")
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start microloop");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.expect("utf-8 line")).is_err() {
+                break;
+            }
+        }
+    });
+    for word in ["one", "two", "three"] {
+        writeln!(stdin, "{word}").unwrap();
+        stdin.flush().unwrap();
+        // Generous limit: it only turns a hang (a buffered reply) into a failure.
+        let reply = rx.recv_timeout(Duration::from_secs(20)).expect("reply before the next line");
+        assert_eq!(reply, format!("got {word}"));
+    }
+    drop(stdin);
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn unretrieved_task_exception_goes_to_stderr_in_micropython_form() {
+    let code = "import asyncio\nasync def bad():\n    raise ValueError('lost')\nasync def main():\n    asyncio.create_task(bad())\n    await asyncio.sleep(0.01)\n    print('main done')\nasyncio.run(main())\n";
+    let dir = scratch("handler");
+    write(&dir, "lost.py", code);
+    let out = microloop(&["lost.py"], &dir);
+    assert_eq!(out.stdout, "main done\n");
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines[0], "Task exception wasn't retrieved");
+    assert!(lines[1].starts_with("future: <Task> coro= <coroutine object"), "{}", out.stderr);
+    assert_eq!(lines[2], "Traceback (most recent call last):");
+    assert_eq!(lines[3], "  File \"lost.py\", line 3, in bad");
+    assert_eq!(lines[4], "ValueError: lost");
+    assert_eq!(out.code, Some(0));
+}
+
+/// An idle loop sleeps in the poller: a one-second `asyncio.sleep` must cost almost no CPU.
+/// The bound (0.3 s of CPU for 1 s of sleep, start-up included) is wide on purpose: a busy
+/// loop would burn the whole second.
+#[test]
+fn sleeping_costs_no_cpu() {
+    let child = Command::new(MICROLOOP)
+        .args(["-c", "import asyncio\nasyncio.run(asyncio.sleep(1))\nprint('woke')"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start microloop");
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value for wait4 to fill in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, whose pid is valid until it is reaped here.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
+    assert!(cpu < 0.3, "sleeping for 1 s used {cpu:.3} s of CPU");
+}
