@@ -2,12 +2,13 @@
 //!
 //! `time.ticks_ms()` and friends return values in `[0, TICKS_PERIOD)` that wrap
 //! around, so they may only be compared through [`ticks_diff`] and advanced
-//! through [`ticks_add`]. The constants and formulas match MicroPython's ports
-//! (`MICROPY_PY_TIME_TICKS_PERIOD` = 2^30), so scripts that depend on the exact
-//! wrap point behave as on a board.
+//! through [`ticks_add`]. The formulas are MicroPython's; the period is that of
+//! MicroPython's 64-bit unix port (`MICROPY_PY_TIME_TICKS_PERIOD` = 2^62, the small-int
+//! range), which microloop stands in for. Microcontroller ports use 2^30; scripts written
+//! with `ticks_diff`/`ticks_add` behave the same under either period.
 
 /// Number of distinct tick values; ticks wrap to 0 after `TICKS_MAX`.
-pub const TICKS_PERIOD: i64 = 1 << 30;
+pub const TICKS_PERIOD: i64 = 1 << 62;
 
 /// Largest tick value, also the mask that reduces a count into a tick.
 pub const TICKS_MAX: i64 = TICKS_PERIOD - 1;

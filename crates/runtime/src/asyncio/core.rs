@@ -149,8 +149,10 @@ impl Scheduler {
             Wait::Lock(lock) => lock.remove_waiter(task),
             Wait::LockGranted(lock) => lock.pass_on(self),
             Wait::Flag(flag) => {
-                flag.clear_waiter();
-                self.flags.borrow_mut().retain(|f| !f.is(&flag));
+                flag.remove_waiter(task);
+                if flag.waiter().is_none() {
+                    self.flags.borrow_mut().retain(|f| !f.is(&flag));
+                }
             }
             Wait::Task(other) => other.remove_waiter(task),
             Wait::TaskTimeout(other, key) => {
@@ -292,9 +294,17 @@ impl Scheduler {
             self.run_scheduled(vm)?;
             if self.ready.borrow().is_empty() {
                 if !self.can_wake() {
-                    return Ok(());
+                    match main {
+                        // run_until_complete: nothing can ever finish the main task (MicroPython
+                        // returns here instead of hanging).
+                        Some(_) => return Ok(()),
+                        // run_forever runs until stop(); with no task left only a signal
+                        // (Ctrl-C) can end it now, so sleep in the poller until then.
+                        None => self.poll(None, vm)?,
+                    }
+                } else {
+                    self.wait_idle(vm)?;
                 }
-                self.wait_idle(vm)?;
                 self.run_scheduled(vm)?;
             } else if self.reactor.borrow().has_registrations() {
                 self.poll(Some(Duration::ZERO), vm)?;

@@ -115,6 +115,11 @@ pub struct FlagShared {
     notifier: Notifier,
 }
 
+const _: fn() = || {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<FlagShared>();
+};
+
 impl FlagShared {
     /// Sets the flag from any thread and wakes the loop's poller.
     pub fn set(&self) {
@@ -143,8 +148,16 @@ impl PyThreadSafeFlag {
         self.waiter.borrow().clone()
     }
 
-    pub(crate) fn clear_waiter(&self) {
-        self.waiter.borrow_mut().take();
+    pub(crate) fn shared(&self) -> Arc<FlagShared> {
+        self.shared.clone()
+    }
+
+    /// Forgets `task` as the waiter, unless a later waiter has replaced it.
+    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
+        let mut waiter = self.waiter.borrow_mut();
+        if waiter.as_ref().is_some_and(|w| w.is(task)) {
+            waiter.take();
+        }
     }
 }
 
@@ -175,7 +188,8 @@ impl PyThreadSafeFlag {
         self.shared.flag.store(false, Ordering::Release);
     }
 
-    /// Waits until the flag is set, then clears it. Only one task may wait at a time.
+    /// Waits until the flag is set, then clears it. One task waits at a time: as in MicroPython,
+    /// a second waiter replaces the first, which is then never woken by this flag.
     #[pymethod]
     fn wait(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyFlagWait> {
         PyFlagWait { flag: zelf }.into_ref(&vm.ctx)
@@ -207,11 +221,10 @@ impl IterNext for PyFlagWait {
             return Ok(PyIterReturn::StopIteration(None));
         }
         let cur = current_task(vm)?;
-        if flag.waiter().is_some_and(|w| !w.is(&cur)) {
-            return Err(vm.new_runtime_error("ThreadSafeFlag already has a waiting task"));
+        let replaced = flag.waiter.borrow_mut().replace(cur.clone());
+        if replaced.is_none() {
+            sched().flags.borrow_mut().push(flag.clone());
         }
-        *flag.waiter.borrow_mut() = Some(cur.clone());
-        sched().flags.borrow_mut().push(flag.clone());
         cur.set_wait(Wait::Flag(flag.clone()));
         Ok(PyIterReturn::Return(vm.ctx.none()))
     }

@@ -13,6 +13,12 @@ pub(crate) mod task;
 pub(crate) use self::core::Scheduler;
 pub use event::FlagShared;
 
+/// The `Send` handle of a Python `ThreadSafeFlag`: other threads call `set()` on it to wake the
+/// task waiting on the flag, even while the loop is blocked in the poller.
+pub fn flag_handle(obj: &rustpython_vm::PyObject) -> Option<std::sync::Arc<FlagShared>> {
+    obj.downcast_ref::<event::PyThreadSafeFlag>().map(|f| f.shared())
+}
+
 use rustpython_vm::{
     PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyTypeRef},

@@ -1,9 +1,8 @@
-# Exact ticks arithmetic for a ticks period of 2**30, as on microcontroller
-# ports (MicroPython's 32-bit builds). NOTE: MicroPython's 64-bit unix port
-# uses a period of 2**62 and prints different numbers here.
+# Exact ticks arithmetic with the ticks period of MicroPython's 64-bit unix port,
+# 2**62 (the small-int range). Microcontroller ports use 2**30.
 import time
 
-P = 2 ** 30
+P = 2 ** 62
 print(time.ticks_add(P - 1, 1))
 print(time.ticks_add(0, -1))
 print(time.ticks_add(P - 10, 25))
