@@ -50,14 +50,13 @@ pub fn run(rt: &Runtime) -> ExitCode {
                     if buffer.is_empty() && blank {
                         continue;
                     }
-                    if !buffer.is_empty() && !blank {
-                        // Inside a block: wait for the empty line that ends it.
-                        buffer.push_str(&line);
-                        buffer.push('\n');
-                        continue;
-                    }
+                    // A compound statement (a line ending in ':') ends with an empty line.
+                    let in_block = buffer.lines().any(|l| l.trim_end().ends_with(':'));
                     buffer.push_str(&line);
                     buffer.push('\n');
+                    if in_block && !blank {
+                        continue;
+                    }
                     match eval(vm, &scope, &buffer) {
                         Ok(Entry::Incomplete) => continue,
                         Ok(Entry::Complete) => {}
