@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use microloop_core::{Clock, Notifier, Reactor, Readiness, SystemClock, TimerQueue};
 use rustpython_vm::{
-    AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine, builtins::PyBaseExceptionRef,
+    AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
+    builtins::{PyBaseExceptionRef, PyInt},
     protocol::PyIterReturn,
 };
 
@@ -446,6 +447,10 @@ pub(crate) fn escapes_loop(exc: &PyBaseExceptionRef, vm: &VirtualMachine) -> boo
 
 /// Converts a delay in seconds (int or float) to microseconds; negatives count as zero.
 pub(crate) fn seconds_to_us(t: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+    // Whole seconds (`sleep(0)` above all) skip the float conversion, which allocates.
+    if let Some(secs) = t.downcast_ref::<PyInt>().and_then(|i| i.try_to_primitive::<i64>(vm).ok()) {
+        return Ok((secs.max(0) as u64).saturating_mul(1_000_000));
+    }
     let secs: f64 = t.try_float(vm)?.to_f64();
     if secs.is_nan() {
         return Err(vm.new_value_error("sleep length must be a number"));
