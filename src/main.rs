@@ -58,7 +58,7 @@ fn micropypath() -> Vec<String> {
 
 fn main() {
     let cli = Cli::parse();
-    let (argv, first_path): (Vec<String>, String) = if let Some(_) = &cli.command {
+    let (argv, first_path): (Vec<String>, String) = if cli.command.is_some() {
         (std::iter::once("-c".to_owned()).chain(cli.args.clone()).collect(), String::new())
     } else if let Some(module) = &cli.module {
         (std::iter::once(module.clone()).chain(cli.args.clone()).collect(), String::new())

@@ -181,6 +181,8 @@ fn unretrieved_task_exception_goes_to_stderr_in_micropython_form() {
 /// loop would burn the whole second.
 #[test]
 fn sleeping_costs_no_cpu() {
+    // Reaped below by wait4, which also reports the child's CPU time.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(MICROLOOP)
         .args(["-c", "import asyncio\nasyncio.run(asyncio.sleep(1))\nprint('woke')"])
         .stdout(Stdio::null())

@@ -58,7 +58,7 @@ fn conformance_suite_matches_cpython() {
     let scripts = scripts(&dir);
     assert!(!scripts.is_empty(), "no conformance scripts found");
     let mut failures = Vec::new();
-    println!("\n{:<44} {:<8} {}", "script", "oracle", "result");
+    println!("\n{:<44} {:<8} result", "script", "oracle");
     for script in &scripts {
         let name = script.file_name().expect("a file name").to_string_lossy().into_owned();
         let oracle = if script.with_extension("exp").exists() { ".exp" } else { "python3" };

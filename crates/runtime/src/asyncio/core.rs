@@ -23,6 +23,7 @@ use rustpython_vm::{
 };
 
 use super::event::PyThreadSafeFlag;
+use super::lock::PyLock;
 use super::task::{PyTask, Wait};
 
 /// Most callbacks `micropython.schedule` queues before it raises, as on MicroPython ports.
@@ -148,7 +149,7 @@ impl Scheduler {
             }
             Wait::Event(ev) => ev.remove_waiter(task),
             Wait::Lock(lock) => lock.remove_waiter(task),
-            Wait::LockGranted(lock) => lock.pass_on(self),
+            Wait::LockGranted(lock) => PyLock::pass_on(&lock, self),
             Wait::Flag(flag) => {
                 flag.remove_waiter(task);
                 if flag.waiter().is_none() {
@@ -204,10 +205,8 @@ impl Scheduler {
     fn wake_flagged(&self) {
         let flags = self.flags.borrow().clone();
         for flag in flags {
-            if flag.is_set() {
-                if let Some(task) = flag.waiter() {
-                    self.wake(task);
-                }
+            if let Some(task) = flag.waiter().filter(|_| flag.is_set()) {
+                self.wake(task);
             }
         }
     }
@@ -414,10 +413,9 @@ pub(crate) fn default_exception_handler(context: &PyObjectRef, vm: &VirtualMachi
         text.push_str(&format!("future: {} coro= {}\n", future.repr(vm)?, coro));
     }
     crate::traceback::write_stderr(vm, &text);
-    if let Ok(exc) = context.get_item("exception", vm) {
-        if let Ok(exc) = exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
-            crate::traceback::print_exception(vm, &exc, None);
-        }
+    let exc = context.get_item("exception", vm).ok();
+    if let Some(Ok(exc)) = exc.map(|e| e.downcast::<rustpython_vm::builtins::PyBaseException>()) {
+        crate::traceback::print_exception(vm, &exc, None);
     }
     Ok(())
 }

@@ -188,11 +188,10 @@ impl GatherState {
 
     /// Called when a child finishes.
     pub(crate) fn child_done(&self, s: &Scheduler, child: &PyRef<PyTask>, _vm: &VirtualMachine) {
+        child.mark_retrieved();
         if self.finished.get() {
-            child.mark_retrieved();
             return;
         }
-        child.mark_retrieved();
         match child.exception() {
             Some(e) if !self.return_exceptions => {
                 *self.error.borrow_mut() = Some(e);
@@ -241,7 +240,7 @@ impl PyGather {
         let children = aws.into_iter().map(|aw| promote_to_task(aw, vm)).collect::<PyResult<Vec<_>>>()?;
         let state = Rc::new(GatherState {
             remaining: Cell::new(children.len()),
-            finished: Cell::new(false),
+            finished: Cell::new(children.is_empty()),
             children,
             return_exceptions,
             error: RefCell::new(None),
@@ -255,7 +254,6 @@ impl PyGather {
                 child.add_waiter(Waiter::Gather(state.clone()));
             }
         }
-        state.finished.set(state.finished.get() || state.children.is_empty());
         Ok(PyGather { state }.into_ref(&vm.ctx))
     }
 }

@@ -45,25 +45,16 @@ impl PyLock {
     }
 
     /// Gives the lock to the next waiter, or unlocks it if none waits.
-    pub(crate) fn pass_on(&self, s: &Scheduler) {
-        let next = self.waiters.borrow_mut().pop_front();
+    pub(crate) fn pass_on(zelf: &Py<Self>, s: &Scheduler) {
+        let next = zelf.waiters.borrow_mut().pop_front();
         match next {
             Some(task) => {
-                let lock = task_lock(&task);
-                s.ready.borrow_mut().push_back(task.clone());
-                task.set_wait(Wait::LockGranted(lock));
-                self.state.set(LockState::Granted);
+                task.set_wait(Wait::LockGranted(zelf.to_owned()));
+                s.ready.borrow_mut().push_back(task);
+                zelf.state.set(LockState::Granted);
             }
-            None => self.state.set(LockState::Free),
+            None => zelf.state.set(LockState::Free),
         }
-    }
-}
-
-/// The lock a waiting task is queued on (recorded in its Wait when it queued).
-fn task_lock(task: &PyRef<PyTask>) -> PyRef<PyLock> {
-    match task.take_wait() {
-        Wait::Lock(lock) => lock,
-        other => unreachable!("a task in a lock's queue waits on that lock, not {other:?}"),
     }
 }
 
@@ -90,11 +81,11 @@ impl PyLock {
 
     /// Releases the lock; the oldest waiting task gets it next. RuntimeError if not locked.
     #[pymethod]
-    fn release(&self, vm: &VirtualMachine) -> PyResult<()> {
-        if self.state.get() != LockState::Held {
+    fn release(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        if zelf.state.get() != LockState::Held {
             return Err(vm.new_runtime_error("Lock not acquired"));
         }
-        self.pass_on(&sched());
+        PyLock::pass_on(&zelf, &sched());
         Ok(())
     }
 
@@ -104,8 +95,8 @@ impl PyLock {
     }
 
     #[pymethod]
-    fn __aexit__(&self, _args: PosArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        self.release(vm)?;
+    fn __aexit__(zelf: PyRef<Self>, _args: PosArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        PyLock::release(zelf, vm)?;
         Ok(super::done_awaitable(vm))
     }
 }

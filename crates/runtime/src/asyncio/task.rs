@@ -53,7 +53,7 @@ pub(crate) enum Wait {
 pub(crate) enum Waiter {
     /// A task awaiting this one: it becomes ready.
     Task(PyRef<PyTask>),
-    /// A gather collecting this task's result at the given position.
+    /// A gather collecting this task's result.
     Gather(Rc<GatherState>),
 }
 
