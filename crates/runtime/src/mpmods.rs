@@ -189,7 +189,7 @@ mod mltime {
     fn block_for(us: u64, vm: &VirtualMachine) -> PyResult<()> {
         let s = sched();
         s.run_scheduled(vm)?;
-        let clock = s.clock.borrow().clone();
+        let clock = s.clock.clone();
         if clock.is_manual() {
             clock.advance_to(clock.now_us().saturating_add(us));
         } else {

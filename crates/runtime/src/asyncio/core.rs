@@ -41,7 +41,7 @@ pub(crate) struct Scheduler {
     /// Events from the last poll, kept to reuse the allocation.
     readiness: RefCell<Vec<Readiness>>,
     /// Real or manual time.
-    pub clock: RefCell<Arc<dyn Clock>>,
+    pub clock: Arc<dyn Clock>,
     /// The task being resumed right now (MicroPython's `cur_task`).
     pub cur_task: RefCell<Option<PyRef<PyTask>>>,
     /// The task whose end ends `run_until_complete`; its exception is never reported.
@@ -69,7 +69,7 @@ impl Scheduler {
             timers: RefCell::new(TimerQueue::new()),
             reactor: RefCell::new(Reactor::new()?),
             readiness: RefCell::new(Vec::new()),
-            clock: RefCell::new(clock),
+            clock,
             cur_task: RefCell::new(None),
             main_task: RefCell::new(None),
             stop: Cell::new(false),
@@ -103,18 +103,18 @@ impl Scheduler {
         drop(old);
     }
 
-    /// Forgets every queued task (MicroPython's `new_event_loop`).
+    /// Forgets every queued task (MicroPython's `new_event_loop`, which keeps the exception
+    /// handler).
     pub fn reset(&self) {
         let ready = std::mem::take(&mut *self.ready.borrow_mut());
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         let flags = std::mem::take(&mut *self.flags.borrow_mut());
-        self.exc_handler.borrow_mut().take();
         self.stop.set(false);
         drop((ready, timers, flags));
     }
 
     pub fn now_us(&self) -> u64 {
-        self.clock.borrow().now_us()
+        self.clock.now_us()
     }
 
     /// A handle other threads use to wake the poller.
@@ -236,7 +236,7 @@ impl Scheduler {
     /// Blocks until the next deadline, a notification or I/O, when no task is ready.
     fn wait_idle(&self, vm: &VirtualMachine) -> PyResult<()> {
         let next = self.timers.borrow().peek_deadline();
-        let clock = self.clock.borrow().clone();
+        let clock = &self.clock;
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
             if self.ready.borrow().is_empty() {
