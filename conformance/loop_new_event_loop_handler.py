@@ -2,6 +2,7 @@
 import asyncio
 def h(loop, ctx): print("handler", ctx["message"])
 asyncio.get_event_loop().set_exception_handler(h)
-asyncio.new_event_loop()
+fresh = asyncio.new_event_loop()
 print(asyncio.get_event_loop().get_exception_handler() is h)
+fresh.close()
 print("done")
