@@ -252,24 +252,19 @@ impl PyTask {
         if s.current().is_some_and(|c| c.is(zelf)) {
             return Err(vm.new_runtime_error("can't cancel self"));
         }
-        // A task awaiting another task forwards the cancellation to it; the awaiting task wakes
-        // with that task's CancelledError.
-        let awaited = match &*zelf.wait.borrow() {
-            Wait::Task(other) => Some(other.clone()),
-            _ => None,
+        // What the wait implies: a task awaiting another task forwards the cancellation to it
+        // (and wakes with that task's CancelledError); a queued task stays where it is;
+        // wait_for cancels the task it runs and gather its children.
+        let (forward, queued, also_cancel) = match &*zelf.wait.borrow() {
+            Wait::Task(other) => (Some(other.clone()), false, Vec::new()),
+            Wait::Ready | Wait::LockGranted(_) => (None, true, Vec::new()),
+            Wait::TaskTimeout(other, _) => (None, false, vec![other.clone()]),
+            Wait::Gather(state) => (None, false, state.pending_children()),
+            _ => (None, false, Vec::new()),
         };
-        if let Some(other) = awaited {
+        if let Some(other) = forward {
             return PyTask::cancel_task(&other, vm);
         }
-        let (queued, inner, gathered) = {
-            let wait = zelf.wait.borrow();
-            match &*wait {
-                Wait::Ready | Wait::LockGranted(_) => (true, None, Vec::new()),
-                Wait::TaskTimeout(other, _) => (false, Some(other.clone()), Vec::new()),
-                Wait::Gather(state) => (false, None, state.pending_children()),
-                _ => (false, None, Vec::new()),
-            }
-        };
         s.detach(zelf);
         *zelf.pending.borrow_mut() = Some(super::new_cancelled_error(vm));
         if queued {
@@ -277,12 +272,8 @@ impl PyTask {
         } else {
             s.push_ready(zelf.clone());
         }
-        // wait_for cancels the task it runs; gather cancels its children.
-        if let Some(other) = inner {
+        for other in also_cancel {
             PyTask::cancel_task(&other, vm)?;
-        }
-        for child in gathered {
-            PyTask::cancel_task(&child, vm)?;
         }
         Ok(true)
     }
