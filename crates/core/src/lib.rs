@@ -8,9 +8,12 @@
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod net;
 pub mod reactor;
+pub mod stream;
 pub mod ticks;
 pub mod timer;
+pub mod tls;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use reactor::{Interest, Notifier, Reactor, Readiness, Token, WAKE_TOKEN};
