@@ -9,6 +9,7 @@
 
 pub mod asyncio;
 mod mpmods;
+mod tlsmod;
 pub mod traceback;
 
 use std::sync::Arc;
@@ -79,11 +80,13 @@ impl RuntimeBuilder {
         let asyncio = asyncio::module_def(&builder.ctx);
         let micropython = mpmods::micropython_module_def(&builder.ctx);
         let time_ext = mpmods::time_ext_module_def(&builder.ctx);
+        let tls = tlsmod::module_def(&builder.ctx);
         let interp = builder
             .add_native_modules(&stdlib)
             .add_native_module(asyncio)
             .add_native_module(micropython)
             .add_native_module(time_ext)
+            .add_native_module(tls)
             .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
             .add_frozen_modules(py_freeze!(dir = "../../../python-lib"))
             .build();

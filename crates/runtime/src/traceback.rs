@@ -46,7 +46,7 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
 
 /// The last line of a traceback as MicroPython prints it: `TypeName: ` then nothing for no
 /// arguments, the argument's str for one, the tuple for several; `[Errno N] ENAME` for an
-/// OSError carrying just an errno.
+/// OSError carrying an errno (alone, or with its strerror as system errors do).
 pub fn exception_line(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
     let class = exc.class();
     let name = class.name().to_string();
@@ -66,6 +66,16 @@ pub fn exception_line(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
                 Some(n) => format!("[Errno {n}] {}", errno_name(vm, n)),
                 None => arg.str(vm).map(|s| s.to_string()).unwrap_or_default(),
             }
+        }
+        // An OSError raised from a system error, `(errno, strerror[, None...])`: MicroPython
+        // shows the errno and its name.
+        [first, rest @ ..]
+            if class.fast_issubclass(vm.ctx.exceptions.os_error)
+                && rest.iter().skip(1).all(|a| vm.is_none(a))
+                && first.try_to_value::<i32>(vm).is_ok_and(|n| n > 0) =>
+        {
+            let n = first.try_to_value::<i32>(vm).unwrap_or_default();
+            format!("[Errno {n}] {}", errno_name(vm, n))
         }
         _ => args.as_object().repr(vm).map(|s| s.to_string()).unwrap_or_default(),
     };

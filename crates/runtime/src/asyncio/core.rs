@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use microloop_core::{Clock, Notifier, Reactor, Readiness, SystemClock, TimerQueue};
+use microloop_core::{Clock, Interest, Notifier, Reactor, Readiness, SystemClock, TimerQueue, Token};
 use rustpython_vm::{
     AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyInt},
@@ -56,6 +56,10 @@ pub(crate) struct Scheduler {
     pub scheduled: RefCell<VecDeque<(PyObjectRef, PyObjectRef)>>,
     /// ThreadSafeFlags that have a waiting task; scanned when another thread notifies.
     pub flags: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
+    /// Tasks waiting for readiness, indexed by reactor token, with what they wait for.
+    io_waiters: RefCell<Vec<Vec<(PyRef<PyTask>, Interest)>>>,
+    /// How many tasks wait in `io_waiters`: the loop polls for I/O only when some do.
+    io_waiting: Cell<usize>,
 }
 
 thread_local! {
@@ -77,6 +81,8 @@ impl Scheduler {
             exc_handler: RefCell::new(None),
             scheduled: RefCell::new(VecDeque::new()),
             flags: RefCell::new(Vec::new()),
+            io_waiters: RefCell::new(Vec::new()),
+            io_waiting: Cell::new(0),
         })
     }
 
@@ -109,8 +115,10 @@ impl Scheduler {
         let ready = std::mem::take(&mut *self.ready.borrow_mut());
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         let flags = std::mem::take(&mut *self.flags.borrow_mut());
+        let io = std::mem::take(&mut *self.io_waiters.borrow_mut());
+        self.io_waiting.set(0);
         self.stop.set(false);
-        drop((ready, timers, flags));
+        drop((ready, timers, flags, io));
     }
 
     pub fn now_us(&self) -> u64 {
@@ -162,6 +170,64 @@ impl Scheduler {
                 self.timers.borrow_mut().remove(key);
             }
             Wait::Gather(state) => state.clear_waiter(),
+            Wait::Io(token) => {
+                let mut io = self.io_waiters.borrow_mut();
+                if let Some(list) = io.get_mut(token.0) {
+                    let before = list.len();
+                    list.retain(|(t, _)| !t.is(task));
+                    self.io_waiting.set(self.io_waiting.get() - (before - list.len()));
+                }
+            }
+        }
+    }
+
+    /// Parks `task` until the descriptor registered under `token` is ready for `interest`.
+    pub fn park_io(&self, task: PyRef<PyTask>, token: Token, interest: Interest) {
+        let mut io = self.io_waiters.borrow_mut();
+        if io.len() <= token.0 {
+            io.resize_with(token.0 + 1, Vec::new);
+        }
+        io[token.0].push((task.clone(), interest));
+        self.io_waiting.set(self.io_waiting.get() + 1);
+        task.set_wait(Wait::Io(token));
+    }
+
+    /// Wakes every task waiting on `token` (its stream is closing: they retry and see that).
+    pub fn wake_io(&self, token: Token) {
+        let list = self.io_waiters.borrow_mut().get_mut(token.0).map(std::mem::take).unwrap_or_default();
+        self.io_waiting.set(self.io_waiting.get() - list.len());
+        for (task, _) in list {
+            task.set_wait(Wait::None);
+            self.push_ready(task);
+        }
+    }
+
+    /// Wakes the tasks whose readiness arrived.
+    fn dispatch_io(&self, events: &[Readiness]) {
+        for ev in events {
+            let woken: Vec<PyRef<PyTask>> = {
+                let mut io = self.io_waiters.borrow_mut();
+                let Some(list) = io.get_mut(ev.token.0) else { continue };
+                let mut woken = Vec::new();
+                list.retain(|(task, interest)| {
+                    let ready = ev.error_or_hup
+                        || match interest {
+                            Interest::Read => ev.readable,
+                            Interest::Write => ev.writable,
+                            Interest::ReadWrite => ev.readable || ev.writable,
+                        };
+                    if ready {
+                        woken.push(task.clone());
+                    }
+                    !ready
+                });
+                woken
+            };
+            self.io_waiting.set(self.io_waiting.get() - woken.len());
+            for task in woken {
+                task.set_wait(Wait::None);
+                self.push_ready(task);
+            }
         }
     }
 
@@ -215,7 +281,7 @@ impl Scheduler {
     fn can_wake(&self) -> bool {
         !self.timers.borrow().is_empty()
             || !self.flags.borrow().is_empty()
-            || self.reactor.borrow().has_registrations()
+            || self.io_waiting.get() > 0
     }
 
     /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
@@ -225,6 +291,7 @@ impl Scheduler {
             .borrow_mut()
             .poll(timeout, &mut events)
             .map_err(|e| vm.new_os_error(e.to_string()))?;
+        self.dispatch_io(&events);
         drop(events);
         vm.check_signals()?;
         if self.reactor.borrow().take_notified() {
@@ -306,7 +373,7 @@ impl Scheduler {
                     self.wait_idle(vm)?;
                 }
                 self.run_scheduled(vm)?;
-            } else if self.reactor.borrow().has_registrations() {
+            } else if self.io_waiting.get() > 0 {
                 self.poll(Some(Duration::ZERO), vm)?;
             } else if self.reactor.borrow().take_notified() {
                 self.wake_flagged();
@@ -418,6 +485,13 @@ pub(crate) fn default_exception_handler(context: &PyObjectRef, vm: &VirtualMachi
         crate::traceback::print_exception(vm, &exc, None);
     }
     Ok(())
+}
+
+/// Runs `f` on this thread's scheduler if one is installed and not being torn down (for
+/// destructors, which may run at any point).
+pub(crate) fn with_sched<R>(f: impl FnOnce(&Scheduler) -> R) -> Option<R> {
+    let s = SCHED.try_with(|s| s.try_borrow().ok().and_then(|s| s.clone())).ok().flatten()?;
+    Some(f(&s))
 }
 
 /// This thread's scheduler. The asyncio module installs one when it is imported, so every

@@ -2,12 +2,13 @@
 //!
 //! One file per job, as in MicroPython's `extmod/asyncio/`: [`core`] (run loop, sleep, the
 //! exception handler), [`task`], [`event`] (Event, ThreadSafeFlag), [`lock`], [`funcs`]
-//! (wait_for, gather).
+//! (wait_for, gather), [`stream`] (TCP/TLS streams and servers).
 
 pub(crate) mod core;
 pub(crate) mod event;
 pub(crate) mod funcs;
 pub(crate) mod lock;
+pub(crate) mod stream;
 pub(crate) mod task;
 
 pub(crate) use self::core::Scheduler;
@@ -135,6 +136,34 @@ mod _asyncio_native {
     #[pyattr(name = "Lock")]
     fn lock_type(_vm: &VirtualMachine) -> PyTypeRef {
         PyLock::make_static_type()
+    }
+
+    #[pyattr(name = "Stream")]
+    fn stream_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::stream::stream_type()
+    }
+
+    #[pyattr(name = "StreamReader")]
+    fn stream_reader_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::stream::stream_type()
+    }
+
+    #[pyattr(name = "StreamWriter")]
+    fn stream_writer_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::stream::stream_type()
+    }
+
+    /// Connects to `host`:`port` (TLS with `ssl`) and returns `(reader, writer)`: one Stream
+    /// twice, as in MicroPython.
+    #[pyfunction]
+    fn open_connection(args: super::stream::OpenConnectionArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::stream::PyOpenConnection>> {
+        super::stream::open_connection(args, vm)
+    }
+
+    /// Listens on `host`:`port` and runs `callback(reader, writer)` as a task per connection.
+    #[pyfunction]
+    fn start_server(args: super::stream::StartServerArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::stream::PyStartServer>> {
+        super::stream::start_server(args, vm)
     }
 
     /// The loop object, one per thread (MicroPython's `Loop`).
@@ -297,6 +326,7 @@ mod _asyncio_native {
         super::event::PyFlagWait::make_static_type();
         super::lock::PyLockAcquire::make_static_type();
         super::PyDone::make_static_type();
+        super::stream::init_types();
         __module_exec(vm, module);
         Ok(())
     }

@@ -46,6 +46,8 @@ pub(crate) enum Wait {
     TaskTimeout(PyRef<PyTask>, TimerKey),
     /// `gather`: awaiting several tasks.
     Gather(Rc<GatherState>),
+    /// A stream or server waiting for its descriptor (reactor token) to become ready.
+    Io(microloop_core::Token),
 }
 
 /// Someone to tell when a task finishes.

@@ -1,0 +1,905 @@
+//! Streams and servers: MicroPython's `extmod/asyncio/stream.py` on the core stream layer.
+//!
+//! A [`PyStream`] owns a [`Conn`] (socket or descriptor, optional TLS, Rust-side buffers) and
+//! its reactor registration. Each awaitable method returns a [`PyStreamOp`] whose `__next__`
+//! tries the operation and either finishes or parks the task on the stream's token. Bytes stay
+//! in the stream's buffer until an operation completes, so a task cancelled in the middle of
+//! `readline` or `readexactly` loses nothing.
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use microloop_core::net::{self, Accepted};
+use microloop_core::stream::{Conn, FdIo, Step, StreamError, Transport};
+use microloop_core::{Interest, Token};
+use rustpython_vm::{
+    AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::{PyBaseExceptionRef, PyStr, PyType},
+    convert::ToPyException,
+    function::{ArgBytesLike, ArgMemoryBuffer, FuncArgs, OptionalArg},
+    protocol::PyIterReturn,
+    pyclass,
+    types::{Constructor, IterNext, Iterable, Representable, SelfIter},
+};
+use socket2::Socket;
+
+use super::core::{current_task, sched, with_sched};
+use super::task::PyTask;
+use crate::tlsmod::{PySslContext, stream_error};
+
+/// How long a server waits before accepting again when the process is out of descriptors.
+const ACCEPT_BACKOFF_US: u64 = 100_000;
+
+/// `OSError(EBADF)`, raised by operations on a closed stream.
+fn closed_error(vm: &VirtualMachine) -> PyBaseExceptionRef {
+    std::io::Error::from_raw_os_error(libc::EBADF).to_pyexception(vm)
+}
+
+/// A socket address as CPython's asyncio gives it: `(host, port)` or
+/// `(host, port, flowinfo, scope_id)`.
+fn addr_to_py(addr: Option<SocketAddr>, vm: &VirtualMachine) -> PyObjectRef {
+    match addr {
+        Some(SocketAddr::V4(a)) => vm.new_tuple((a.ip().to_string(), a.port())).into(),
+        Some(SocketAddr::V6(a)) => vm.new_tuple((a.ip().to_string(), a.port(), a.flowinfo(), a.scope_id())).into(),
+        None => vm.ctx.none(),
+    }
+}
+
+/// Registers `fd` for both directions. Descriptors epoll refuses (regular files) are always
+/// ready, so they get no token and never wait.
+fn register(fd: i32, vm: &VirtualMachine) -> PyResult<Option<Token>> {
+    match sched().reactor.borrow_mut().register(fd, Interest::ReadWrite) {
+        Ok(token) => Ok(Some(token)),
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(None),
+        Err(e) => Err(e.to_pyexception(vm)),
+    }
+}
+
+/// Parks the running task until `token` is ready for `interest` (or for one pass when the
+/// descriptor is always ready).
+fn park(token: Option<Token>, interest: Interest, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+    let task = current_task(vm)?;
+    let s = sched();
+    match token {
+        Some(token) => s.park_io(task, token, interest),
+        None => s.push_ready(task),
+    }
+    Ok(PyIterReturn::Return(vm.ctx.none()))
+}
+
+/// Yields to the loop once: the task runs again in the next pass.
+fn yield_once(vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+    let task = current_task(vm)?;
+    sched().push_ready(task);
+    Ok(PyIterReturn::Return(vm.ctx.none()))
+}
+
+/// A stream: MicroPython's `Stream`, also exported as `StreamReader` and `StreamWriter`.
+#[pyclass(module = "asyncio", name = "Stream")]
+#[derive(Debug, PyPayload)]
+pub struct PyStream {
+    /// The connection; None once closed.
+    conn: RefCell<Option<Conn>>,
+    /// Reactor registration of the descriptor (None: always ready, or closed).
+    token: Cell<Option<Token>>,
+    /// Peer and own address, read once (they stay readable after the socket closes).
+    peer: Option<SocketAddr>,
+    local: Option<SocketAddr>,
+    /// The `extra` dict given to `Stream(obj, extra)`, consulted by `get_extra_info`.
+    extra: Option<PyObjectRef>,
+    /// The object a stream was made from (`sys.stdin`, a socket), kept alive with it.
+    source: Option<PyObjectRef>,
+    /// Set by `close()` while buffered bytes are still going out; `wait_closed` awaits it.
+    closer: RefCell<Option<PyRef<PyTask>>>,
+}
+
+impl PyStream {
+    /// Wraps a connection and registers it with the reactor.
+    fn open(conn: Conn, extra: Option<PyObjectRef>, source: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyRef<Self>> {
+        let token = register(conn.raw_fd(), vm)?;
+        let (peer, local) = (conn.peer_addr(), conn.local_addr());
+        let stream = PyStream {
+            conn: RefCell::new(Some(conn)),
+            token: Cell::new(token),
+            peer,
+            local,
+            extra,
+            source,
+            closer: RefCell::new(None),
+        };
+        Ok(stream.into_ref(&vm.ctx))
+    }
+
+    /// Runs `f` on the open connection, or raises EBADF.
+    fn with_conn<R>(&self, vm: &VirtualMachine, f: impl FnOnce(&mut Conn) -> R) -> PyResult<R> {
+        match self.conn.borrow_mut().as_mut() {
+            Some(conn) => Ok(f(conn)),
+            None => Err(closed_error(vm)),
+        }
+    }
+
+    /// Deregisters and closes the descriptor; tasks still waiting on it wake and see EBADF.
+    fn finish_close(&self) {
+        let conn = self.conn.borrow_mut().take();
+        let token = self.token.take();
+        if let (Some(conn), Some(token)) = (&conn, token) {
+            with_sched(|s| {
+                if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
+                    let _ = reactor.deregister(token, conn.raw_fd());
+                }
+                s.wake_io(token);
+            });
+        }
+        drop(conn);
+    }
+
+    fn op(zelf: &Py<Self>, kind: OpKind, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        PyStreamOp { stream: zelf.to_owned(), kind, yielded: Cell::new(false) }.into_ref(&vm.ctx)
+    }
+}
+
+impl Drop for PyStream {
+    fn drop(&mut self) {
+        self.finish_close();
+    }
+}
+
+/// `Stream(obj, extra={})`: a stream over any object with a descriptor (`fileno()`) or a
+/// descriptor number, such as `sys.stdin`, a pipe or a serial tty.
+impl Constructor for PyStream {
+    type Args = (PyObjectRef, OptionalArg<PyObjectRef>);
+    fn py_new(_cls: &Py<PyType>, (obj, extra): Self::Args, vm: &VirtualMachine) -> PyResult<Self> {
+        let fd: i32 = match obj.try_to_value::<i32>(vm) {
+            Ok(fd) => fd,
+            Err(_) => vm.call_method(&obj, "fileno", ())?.try_to_value(vm)?,
+        };
+        let io = FdIo::new(fd).map_err(|e| e.to_pyexception(vm))?;
+        let conn = Conn::new(Transport::Fd(io));
+        let token = register(conn.raw_fd(), vm)?;
+        Ok(PyStream {
+            conn: RefCell::new(Some(conn)),
+            token: Cell::new(token),
+            peer: None,
+            local: None,
+            extra: extra.into_option(),
+            source: Some(obj),
+            closer: RefCell::new(None),
+        })
+    }
+}
+
+#[pyclass(with(Constructor, Representable))]
+impl PyStream {
+    /// `'peername'` or `'sockname'` as `(host, port)`; other keys from the `extra` dict given
+    /// to the constructor, else `default`.
+    #[pymethod]
+    fn get_extra_info(&self, name: PyObjectRef, default: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        if let Some(extra) = &self.extra {
+            if let Ok(v) = extra.get_item(&*name, vm) {
+                return Ok(v);
+            }
+        }
+        let key = name.downcast_ref::<PyStr>().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        Ok(match key.as_str() {
+            "peername" if self.peer.is_some() => addr_to_py(self.peer, vm),
+            "sockname" if self.local.is_some() => addr_to_py(self.local, vm),
+            "socket" | "pipe" => self.source.clone().unwrap_or_else(|| vm.ctx.none()),
+            _ => default.unwrap_or_none(vm),
+        })
+    }
+
+    /// Reads up to `n` bytes (at least one unless the stream has ended), or with `n = -1`
+    /// everything until the end.
+    #[pymethod]
+    fn read(zelf: &Py<Self>, n: OptionalArg<isize>, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        let n = n.unwrap_or(-1);
+        let kind = if n < 0 { OpKind::ReadAll } else { OpKind::Read(n as usize) };
+        PyStream::op(zelf, kind, vm)
+    }
+
+    /// Reads into `buf` and returns the number of bytes read (0 at the end of the stream).
+    #[pymethod]
+    fn readinto(zelf: &Py<Self>, buf: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        // Checked now; taken again when the bytes are there, so the buffer stays resizable.
+        <ArgMemoryBuffer as rustpython_vm::convert::TryFromBorrowedObject>::try_from_borrowed_object(vm, &buf)?;
+        Ok(PyStream::op(zelf, OpKind::ReadInto(buf), vm))
+    }
+
+    /// Reads exactly `n` bytes; EOFError if the stream ends first.
+    #[pymethod]
+    fn readexactly(zelf: &Py<Self>, n: usize, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        PyStream::op(zelf, OpKind::ReadExactly(n), vm)
+    }
+
+    /// Reads one line, with its `\n`; at the end of the stream what is left (maybe `b""`).
+    #[pymethod]
+    fn readline(zelf: &Py<Self>, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        PyStream::op(zelf, OpKind::ReadLine, vm)
+    }
+
+    /// Queues `buf` for sending, sending at once what the kernel takes. `drain()` waits until
+    /// it has all gone.
+    #[pymethod]
+    fn write(&self, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
+        self.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
+    }
+
+    /// Waits until everything written has been sent. Always yields to the loop at least once.
+    #[pymethod]
+    fn drain(zelf: &Py<Self>, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        PyStream::op(zelf, OpKind::Drain, vm)
+    }
+
+    /// `write(buf[off:off+sz])` then `drain()` (MicroPython's older API).
+    #[pymethod]
+    fn awrite(zelf: &Py<Self>, buf: ArgBytesLike, off: OptionalArg<usize>, sz: OptionalArg<isize>, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        buf.with_ref(|b| {
+            let off = off.unwrap_or(0).min(b.len());
+            let end = match sz.unwrap_or(-1) {
+                n if n < 0 => b.len(),
+                n => (off + n as usize).min(b.len()),
+            };
+            zelf.with_conn(vm, |c| c.write(&b[off..end]))
+        })?
+        .map_err(|e| stream_error(e, vm))?;
+        Ok(PyStream::op(zelf, OpKind::Drain, vm))
+    }
+
+    /// `write(s.encode())` then `drain()`.
+    #[pymethod]
+    fn awritestr(zelf: &Py<Self>, s: rustpython_vm::builtins::PyStrRef, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        zelf.with_conn(vm, |c| c.write(s.to_string_lossy().as_bytes()))?.map_err(|e| stream_error(e, vm))?;
+        Ok(PyStream::op(zelf, OpKind::Drain, vm))
+    }
+
+    /// Closes the stream. Bytes already written still go out: if some are queued, a task
+    /// sends them and then closes the descriptor (`wait_closed` waits for it).
+    #[pymethod]
+    fn close(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        let pending = {
+            let mut conn = zelf.conn.borrow_mut();
+            let Some(conn) = conn.as_mut() else { return Ok(()) };
+            conn.close_notify();
+            matches!(conn.flush(), Ok(Step::Blocked(_)))
+        };
+        if !pending || zelf.token.get().is_none() {
+            zelf.finish_close();
+            return Ok(());
+        }
+        let closer = PyStream::op(zelf, OpKind::Close, vm);
+        let task = PyTask::spawn(closer.into(), vm)?;
+        // Nobody awaits the closer unless wait_closed is called: never report its failure.
+        task.mark_retrieved();
+        *zelf.closer.borrow_mut() = Some(task);
+        Ok(())
+    }
+
+    /// Closes the stream (if `close()` was not called) and waits until it is closed.
+    #[pymethod]
+    fn wait_closed(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        PyStream::close(zelf, vm)?;
+        match zelf.closer.borrow().as_ref() {
+            Some(task) if !task.is_done() => Ok(task.clone().into()),
+            _ => Ok(super::done_awaitable(vm)),
+        }
+    }
+
+    /// Alias of `wait_closed` (MicroPython's older API).
+    #[pymethod]
+    fn aclose(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        PyStream::wait_closed(zelf, vm)
+    }
+
+    /// `async with stream:` closes it at the end.
+    #[pymethod]
+    fn __aenter__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyValue> {
+        PyValue::new(zelf.into(), vm)
+    }
+
+    #[pymethod]
+    fn __aexit__(zelf: &Py<Self>, _args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        PyStream::wait_closed(zelf, vm)
+    }
+}
+
+impl Representable for PyStream {
+    fn repr_str(_zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
+        Ok("<Stream>".to_owned())
+    }
+}
+
+/// What a [`PyStreamOp`] does.
+#[derive(Debug)]
+enum OpKind {
+    Read(usize),
+    ReadAll,
+    ReadInto(PyObjectRef),
+    ReadExactly(usize),
+    ReadLine,
+    Drain,
+    /// The background flush of a stream closed with bytes still queued.
+    Close,
+}
+
+/// The awaitable a stream method returns.
+#[pyclass(module = "asyncio", name = "stream_op")]
+#[derive(Debug, PyPayload)]
+pub struct PyStreamOp {
+    stream: PyRef<PyStream>,
+    kind: OpKind,
+    /// Drain: whether it has yielded once already.
+    yielded: Cell<bool>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyStreamOp {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyStreamOp {}
+
+/// Where an operation stands after one attempt.
+enum Outcome {
+    Done(PyObjectRef),
+    Wait(Interest),
+}
+
+impl PyStreamOp {
+    fn attempt(&self, conn: &mut Conn, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
+        let bytes = |v: Vec<u8>| Outcome::Done(vm.ctx.new_bytes(v).into());
+        match &self.kind {
+            OpKind::Read(0) => Ok(bytes(Vec::new())),
+            OpKind::Read(n) => {
+                if conn.buffered().is_empty() {
+                    if let Step::Blocked(i) = conn.fill_upto(*n)? {
+                        return Ok(Outcome::Wait(i));
+                    }
+                }
+                Ok(bytes(conn.take(*n)))
+            }
+            OpKind::ReadAll => loop {
+                match conn.fill()? {
+                    Step::Ready(0) => return Ok(bytes(conn.take(usize::MAX))),
+                    Step::Ready(_) => {}
+                    Step::Blocked(i) => return Ok(Outcome::Wait(i)),
+                }
+            },
+            OpKind::ReadInto(buf) => {
+                if conn.buffered().is_empty() {
+                    if let Step::Blocked(i) = conn.fill()? {
+                        return Ok(Outcome::Wait(i));
+                    }
+                }
+                let n = match <ArgMemoryBuffer as rustpython_vm::convert::TryFromBorrowedObject>::try_from_borrowed_object(vm, buf) {
+                    Ok(mem) => mem.with_ref(|dst| {
+                        let n = dst.len().min(conn.buffered().len());
+                        dst[..n].copy_from_slice(&conn.buffered()[..n]);
+                        n
+                    }),
+                    Err(_) => 0,
+                };
+                conn.consume(n);
+                Ok(Outcome::Done(vm.ctx.new_int(n).into()))
+            }
+            OpKind::ReadExactly(n) => loop {
+                let have = conn.buffered().len();
+                if have >= *n {
+                    return Ok(bytes(conn.take(*n)));
+                }
+                match conn.fill_upto(n - have)? {
+                    Step::Ready(0) => {
+                        conn.consume(have);
+                        return Ok(Outcome::Done(vm.ctx.none()));
+                    }
+                    Step::Ready(_) => {}
+                    Step::Blocked(i) => return Ok(Outcome::Wait(i)),
+                }
+            },
+            OpKind::ReadLine => {
+                let mut searched = 0;
+                loop {
+                    if let Some(pos) = conn.buffered()[searched..].iter().position(|&b| b == b'\n') {
+                        return Ok(bytes(conn.take(searched + pos + 1)));
+                    }
+                    searched = conn.buffered().len();
+                    match conn.fill()? {
+                        Step::Ready(0) => return Ok(bytes(conn.take(usize::MAX))),
+                        Step::Ready(_) => {}
+                        Step::Blocked(i) => return Ok(Outcome::Wait(i)),
+                    }
+                }
+            }
+            OpKind::Drain | OpKind::Close => match conn.flush()? {
+                Step::Ready(()) => Ok(Outcome::Done(vm.ctx.none())),
+                Step::Blocked(i) => Ok(Outcome::Wait(i)),
+            },
+        }
+    }
+}
+
+impl IterNext for PyStreamOp {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let stream = &zelf.stream;
+        let attempt = {
+            let mut conn = stream.conn.borrow_mut();
+            match conn.as_mut() {
+                Some(conn) => zelf.attempt(conn, vm),
+                None if matches!(zelf.kind, OpKind::Close) => Ok(Outcome::Done(vm.ctx.none())),
+                None => return Err(closed_error(vm)),
+            }
+        };
+        match (&zelf.kind, attempt) {
+            (OpKind::Close, Ok(Outcome::Wait(i))) => park(stream.token.get(), i, vm),
+            (OpKind::Close, _) => {
+                stream.finish_close();
+                Ok(PyIterReturn::StopIteration(None))
+            }
+            (_, Err(e)) => Err(stream_error(e, vm)),
+            (_, Ok(Outcome::Wait(i))) => {
+                zelf.yielded.set(true);
+                park(stream.token.get(), i, vm)
+            }
+            // MicroPython's drain always gives other tasks a turn, even with nothing to send.
+            (OpKind::Drain, Ok(Outcome::Done(_))) if !zelf.yielded.replace(true) => yield_once(vm),
+            (OpKind::ReadExactly(_), Ok(Outcome::Done(v))) if vm.is_none(&v) => {
+                Err(vm.new_exception_empty(vm.ctx.exceptions.eof_error.to_owned()))
+            }
+            (_, Ok(Outcome::Done(v))) => Ok(PyIterReturn::StopIteration(Some(v))),
+        }
+    }
+}
+
+/// An awaitable that finishes at once with a value (`__aenter__`).
+#[pyclass(module = "asyncio", name = "value")]
+#[derive(Debug, PyPayload)]
+pub struct PyValue {
+    value: PyObjectRef,
+}
+
+impl PyValue {
+    fn new(value: PyObjectRef, vm: &VirtualMachine) -> PyRef<Self> {
+        PyValue { value }.into_ref(&vm.ctx)
+    }
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyValue {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyValue {}
+
+impl IterNext for PyValue {
+    fn next(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        Ok(PyIterReturn::StopIteration(Some(zelf.value.clone())))
+    }
+}
+
+/// The `ssl` argument of `open_connection` and `start_server`: None/False, True (a default
+/// client context) or an `SSLContext`.
+fn tls_context(ssl: &PyObjectRef, vm: &VirtualMachine) -> PyResult<Option<PyRef<PySslContext>>> {
+    if vm.is_none(ssl) {
+        return Ok(None);
+    }
+    if let Some(ctx) = ssl.downcast_ref::<PySslContext>() {
+        return Ok(Some(ctx.to_owned()));
+    }
+    if ssl.clone().try_to_bool(vm)? {
+        // Import `ssl` so its exception classes exist before the first error.
+        vm.import("ssl", 0)?;
+        return Ok(Some(PySslContext::default_client().into_ref(&vm.ctx)));
+    }
+    Ok(None)
+}
+
+/// Resolves `host` with a blocking `getaddrinfo`; failures are `OSError(code, text)` as
+/// CPython's `socket.gaierror` carries them.
+fn resolve(host: &str, port: u16, passive: bool, vm: &VirtualMachine) -> PyResult<Vec<SocketAddr>> {
+    net::resolve(host, port, passive).map_err(|e| {
+        let exc = vm.new_os_subtype_error(vm.ctx.exceptions.os_error.to_owned(), Some(e.code), e.message);
+        exc.upcast()
+    })
+}
+
+/// Where `open_connection` stands.
+#[derive(Debug)]
+enum Connecting {
+    /// Not started: resolve and connect on the first step.
+    Start,
+    /// Waiting for the connect to `addrs[index]` to finish on `stream`.
+    Pending { addrs: Vec<SocketAddr>, index: usize, stream: PyRef<PyStream> },
+    /// Finished (or failed).
+    Done,
+}
+
+/// The awaitable `open_connection` returns: resolves, connects without blocking (trying each
+/// address in turn), and gives `(stream, stream)`.
+#[pyclass(module = "asyncio", name = "open_connection")]
+#[derive(Debug, PyPayload)]
+pub struct PyOpenConnection {
+    host: String,
+    port: u16,
+    tls: Option<(PyRef<PySslContext>, String)>,
+    state: RefCell<Connecting>,
+}
+
+impl PyOpenConnection {
+    /// A socket connecting to `addr`, wrapped in a (TLS) stream that does no I/O until used.
+    fn start(&self, addr: SocketAddr, vm: &VirtualMachine) -> PyResult<PyRef<PyStream>> {
+        let sock = net::start_connect(addr).map_err(|e| e.to_pyexception(vm))?;
+        let conn = match &self.tls {
+            None => Conn::new(Transport::Socket(sock)),
+            Some((ctx, name)) => {
+                let config = ctx.client_config(vm)?;
+                let name = microloop_core::tls::server_name(name).map_err(|e| vm.new_value_error(e.0))?;
+                let tls = rustls::ClientConnection::new(config, name).map_err(|e| vm.new_value_error(e.to_string()))?;
+                Conn::with_tls(Transport::Socket(sock), tls.into())
+            }
+        };
+        let stream = PyStream {
+            conn: RefCell::new(Some(conn)),
+            token: Cell::new(None),
+            peer: Some(addr),
+            local: None,
+            extra: None,
+            source: None,
+            closer: RefCell::new(None),
+        }
+        .into_ref(&vm.ctx);
+        let fd = stream.conn.borrow().as_ref().map(|c| c.raw_fd()).unwrap_or(-1);
+        stream.token.set(register(fd, vm)?);
+        Ok(stream)
+    }
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyOpenConnection {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+}
+
+impl SelfIter for PyOpenConnection {}
+
+impl IterNext for PyOpenConnection {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let state = std::mem::replace(&mut *zelf.state.borrow_mut(), Connecting::Done);
+        let (addrs, mut index, stream) = match state {
+            Connecting::Done => return Err(vm.new_runtime_error("cannot reuse already awaited open_connection")),
+            Connecting::Start => {
+                let addrs = resolve(&zelf.host, zelf.port, false, vm)?;
+                let stream = zelf.start(addrs[0], vm)?;
+                (addrs, 0, stream)
+            }
+            Connecting::Pending { addrs, index, stream } => (addrs, index, stream),
+        };
+        let mut stream = stream;
+        loop {
+            let outcome = {
+                let conn = stream.conn.borrow();
+                match conn.as_ref().map(|c| c.transport()) {
+                    Some(Transport::Socket(s)) => net::finish_connect(s),
+                    _ => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
+                }
+            };
+            match outcome {
+                Ok(true) => {
+                    return Ok(PyIterReturn::StopIteration(Some(vm.new_tuple((stream.clone(), stream)).into())));
+                }
+                Ok(false) => {
+                    let token = stream.token.get();
+                    *zelf.state.borrow_mut() = Connecting::Pending { addrs, index, stream };
+                    return park(token, Interest::Write, vm);
+                }
+                Err(_) if index + 1 < addrs.len() => {
+                    stream.finish_close();
+                    index += 1;
+                    stream = zelf.start(addrs[index], vm)?;
+                }
+                Err(e) => {
+                    stream.finish_close();
+                    return Err(e.to_pyexception(vm));
+                }
+            }
+        }
+    }
+}
+
+/// The arguments of `open_connection`.
+#[derive(rustpython_vm::FromArgs)]
+pub(crate) struct OpenConnectionArgs {
+    #[pyarg(any)]
+    host: PyObjectRef,
+    #[pyarg(any)]
+    port: u16,
+    #[pyarg(any, optional)]
+    ssl: Option<PyObjectRef>,
+    #[pyarg(any, optional)]
+    server_hostname: Option<PyObjectRef>,
+}
+
+/// `open_connection(host, port, ssl=None, server_hostname=None)`.
+pub(crate) fn open_connection(args: OpenConnectionArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyOpenConnection>> {
+    let host = args.host.str(vm)?.to_string_lossy().into_owned();
+    let ssl = args.ssl.unwrap_or_else(|| vm.ctx.none());
+    let tls = match tls_context(&ssl, vm)? {
+        None => None,
+        Some(ctx) if ctx.is_server() => return Err(vm.new_value_error("ssl context is for servers")),
+        Some(ctx) => {
+            let name = match args.server_hostname.filter(|n| !vm.is_none(n)) {
+                Some(n) => n.str(vm)?.to_string_lossy().into_owned(),
+                None => host.clone(),
+            };
+            Some((ctx, name))
+        }
+    };
+    Ok(PyOpenConnection { host, port: args.port, tls, state: RefCell::new(Connecting::Start) }.into_ref(&vm.ctx))
+}
+
+/// A listening server (MicroPython's `Server`): its accept task runs until `close()`.
+#[pyclass(module = "asyncio", name = "Server")]
+#[derive(Debug, PyPayload)]
+pub struct PyServer {
+    listener: RefCell<Option<Socket>>,
+    token: Cell<Option<Token>>,
+    /// Called as `cb(stream, stream)` for each connection; returns a coroutine.
+    callback: PyObjectRef,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// The accept task.
+    task: RefCell<Option<PyRef<PyTask>>>,
+    /// Set by `close()`: the accept task's cancellation is a normal end, not an error.
+    closed: Cell<bool>,
+}
+
+impl PyServer {
+    fn close_listener(&self) {
+        let listener = self.listener.borrow_mut().take();
+        let token = self.token.take();
+        if let (Some(l), Some(token)) = (&listener, token) {
+            with_sched(|s| {
+                if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
+                    let _ = reactor.deregister(token, l.as_raw_fd());
+                }
+                s.wake_io(token);
+            });
+        }
+    }
+
+    /// Starts a task for a new connection; a failure is printed and ends only that connection.
+    fn serve_one(&self, sock: Socket, vm: &VirtualMachine) {
+        let result = (|| -> PyResult<()> {
+            let conn = match &self.tls {
+                None => Conn::new(Transport::Socket(sock)),
+                Some(config) => {
+                    let tls = rustls::ServerConnection::new(config.clone()).map_err(|e| vm.new_value_error(e.to_string()))?;
+                    Conn::with_tls(Transport::Socket(sock), tls.into())
+                }
+            };
+            let stream = PyStream::open(conn, None, None, vm)?;
+            let coro = self.callback.call((stream.clone(), stream), vm)?;
+            PyTask::spawn(coro, vm)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            crate::traceback::print_exception(vm, &e, None);
+        }
+    }
+}
+
+impl Drop for PyServer {
+    fn drop(&mut self) {
+        self.close_listener();
+    }
+}
+
+#[pyclass]
+impl PyServer {
+    /// Stops accepting: cancels the accept task and closes the listening socket at once.
+    /// Connections already accepted go on.
+    #[pymethod]
+    fn close(&self, vm: &VirtualMachine) -> PyResult<()> {
+        self.closed.set(true);
+        self.close_listener();
+        let task = self.task.borrow().clone();
+        if let Some(task) = task {
+            PyTask::cancel_task(&task, vm)?;
+        }
+        Ok(())
+    }
+
+    /// Waits for the accept task to end.
+    #[pymethod]
+    fn wait_closed(&self, vm: &VirtualMachine) -> PyObjectRef {
+        match self.task.borrow().as_ref() {
+            Some(task) => task.clone().into(),
+            None => super::done_awaitable(vm),
+        }
+    }
+
+    #[pymethod]
+    fn __aenter__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyValue> {
+        PyValue::new(zelf.into(), vm)
+    }
+
+    /// `async with server:` closes it and waits for that at the end.
+    #[pymethod]
+    fn __aexit__(&self, _args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        self.close(vm)?;
+        Ok(self.wait_closed(vm))
+    }
+}
+
+/// The accept loop, run as the server's task.
+#[pyclass(module = "asyncio", name = "serve")]
+#[derive(Debug, PyPayload)]
+pub struct PyServe {
+    server: PyRef<PyServer>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyServe {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+
+    /// Cancellation: closes the listener; a cancel from `Server.close()` ends the task
+    /// normally, any other (the parent task was cancelled) propagates.
+    #[pymethod]
+    fn throw(&self, exc: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        self.server.close_listener();
+        if self.server.closed.get() {
+            return Err(vm.new_stop_iteration(None));
+        }
+        match exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
+            Ok(e) => Err(e),
+            Err(other) => Err(vm.new_type_error(format!("throw() needs an exception, not {}", other.class().name()))),
+        }
+    }
+}
+
+impl SelfIter for PyServe {}
+
+impl IterNext for PyServe {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let server = &zelf.server;
+        loop {
+            let accepted = match server.listener.borrow().as_ref() {
+                Some(l) => net::accept(l),
+                None => return Ok(PyIterReturn::StopIteration(None)),
+            };
+            match accepted {
+                Ok(Accepted::Conn(sock, _)) => server.serve_one(sock, vm),
+                Ok(Accepted::WouldBlock) => return park(server.token.get(), Interest::Read, vm),
+                Ok(Accepted::Retry) => continue,
+                Ok(Accepted::Exhausted(_)) => {
+                    // The connection waits in the backlog; try again once descriptors may be free.
+                    let task = current_task(vm)?;
+                    sched().park_for(task, ACCEPT_BACKOFF_US);
+                    return Ok(PyIterReturn::Return(vm.ctx.none()));
+                }
+                Err(e) => return Err(e.to_pyexception(vm)),
+            }
+        }
+    }
+}
+
+/// The awaitable `start_server` returns: binds, listens, starts the accept task, yields once
+/// (as MicroPython does, so the task is scheduled) and gives the Server.
+#[pyclass(module = "asyncio", name = "start_server")]
+#[derive(Debug, PyPayload)]
+pub struct PyStartServer {
+    callback: PyObjectRef,
+    host: String,
+    port: u16,
+    backlog: i32,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    server: RefCell<Option<PyRef<PyServer>>>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyStartServer {
+    #[pymethod]
+    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+
+    /// Cancelled during the initial yield: close the new server and pass the exception on.
+    #[pymethod]
+    fn throw(&self, exc: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        if let Some(server) = self.server.borrow_mut().take() {
+            server.close(vm)?;
+        }
+        match exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
+            Ok(e) => Err(e),
+            Err(other) => Err(vm.new_type_error(format!("throw() needs an exception, not {}", other.class().name()))),
+        }
+    }
+}
+
+impl SelfIter for PyStartServer {}
+
+impl IterNext for PyStartServer {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        if let Some(server) = zelf.server.borrow().as_ref() {
+            return Ok(PyIterReturn::StopIteration(Some(server.clone().into())));
+        }
+        let addrs = resolve(&zelf.host, zelf.port, true, vm)?;
+        let listener = net::listen(addrs[0], zelf.backlog).map_err(|e| e.to_pyexception(vm))?;
+        let token = register(listener.as_raw_fd(), vm)?;
+        let server = PyServer {
+            listener: RefCell::new(Some(listener)),
+            token: Cell::new(token),
+            callback: zelf.callback.clone(),
+            tls: zelf.tls.clone(),
+            task: RefCell::new(None),
+            closed: Cell::new(false),
+        }
+        .into_ref(&vm.ctx);
+        let serve = PyServe { server: server.clone() }.into_ref(&vm.ctx);
+        let task = PyTask::spawn(serve.into(), vm)?;
+        *server.task.borrow_mut() = Some(task);
+        *zelf.server.borrow_mut() = Some(server);
+        yield_once(vm)
+    }
+}
+
+/// The arguments of `start_server`.
+#[derive(rustpython_vm::FromArgs)]
+pub(crate) struct StartServerArgs {
+    #[pyarg(any)]
+    callback: PyObjectRef,
+    #[pyarg(any)]
+    host: PyObjectRef,
+    #[pyarg(any)]
+    port: u16,
+    #[pyarg(any, default = 5)]
+    backlog: i32,
+    #[pyarg(any, optional)]
+    ssl: Option<PyObjectRef>,
+}
+
+/// `start_server(callback, host, port, backlog=5, ssl=None)`.
+pub(crate) fn start_server(args: StartServerArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyStartServer>> {
+    let host = if vm.is_none(&args.host) { String::new() } else { args.host.str(vm)?.to_string_lossy().into_owned() };
+    let tls = match tls_context(&args.ssl.unwrap_or_else(|| vm.ctx.none()), vm)? {
+        None => None,
+        Some(ctx) if !ctx.is_server() => return Err(vm.new_value_error("ssl context is for clients")),
+        Some(ctx) => Some(ctx.server_config(vm)?),
+    };
+    let start = PyStartServer {
+        callback: args.callback,
+        host,
+        port: args.port,
+        backlog: args.backlog,
+        tls,
+        server: RefCell::new(None),
+    };
+    Ok(start.into_ref(&vm.ctx))
+}
+
+/// Creates the types of objects the module hands out without exporting them.
+pub(crate) fn init_types() {
+    use rustpython_vm::class::PyClassImpl;
+    PyStreamOp::make_static_type();
+    PyValue::make_static_type();
+    PyOpenConnection::make_static_type();
+    PyServer::make_static_type();
+    PyServe::make_static_type();
+    PyStartServer::make_static_type();
+}
+
+/// The `Stream` type, exported as `Stream`, `StreamReader` and `StreamWriter`.
+pub(crate) fn stream_type() -> rustpython_vm::builtins::PyTypeRef {
+    use rustpython_vm::class::PyClassImpl;
+    PyStream::make_static_type()
+}
