@@ -73,7 +73,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(mut cmd: Command) -> Server {
+    fn start(cmd: Command) -> Server {
+        Server::start_until(cmd, "listening")
+    }
+
+    /// Starts `cmd` and waits for a stdout line starting with `ready`.
+    fn start_until(mut cmd: Command, ready: &str) -> Server {
         let mut child = cmd
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -97,7 +102,7 @@ impl Server {
         });
         let mut server = Server { child, lines, stderr };
         match server.lines.recv_timeout(LIMIT) {
-            Ok(line) if line == "listening" => server,
+            Ok(line) if line.starts_with(ready) => server,
             other => {
                 let _ = server.child.kill();
                 let err = server.stderr.join().unwrap_or_default();
@@ -122,7 +127,7 @@ impl Server {
 /// Runs the echo conversation with `server` and `client` sides; returns both outputs.
 fn echo(server: Side, client: Side, server_args: &[String], client_args: &[String]) -> (String, String) {
     let port = free_port().to_string();
-    let srv = Server::start(command(server, "echo_server.py", &[&[port.clone()], server_args].concat(), None));
+    let srv = Server::start(command(server, "echo_server.py", &[std::slice::from_ref(&port), server_args].concat(), None));
     let out = run_with_limit(command(client, "echo_client.py", &[&[port], client_args].concat(), None), b"", LIMIT);
     assert_eq!(out.code, Some(0), "client failed:\n{}", out.stderr);
     (srv.finish(), out.stdout)
@@ -249,7 +254,7 @@ fn tls_echo_both_ways_with_verified_certificates() {
 fn tls_client_failure(client_args: Vec<String>, p: &Pki) -> String {
     let port = free_port().to_string();
     let srv = Server::start(command(Side::CPython, "echo_server.py", &[port.clone(), "5".into(), p.cert.clone(), p.key.clone()], None));
-    let out = run_with_limit(command(Side::Microloop, "echo_client.py", &[&[port.clone()], &client_args[..]].concat(), None), b"", LIMIT);
+    let out = run_with_limit(command(Side::Microloop, "echo_client.py", &[std::slice::from_ref(&port), &client_args[..]].concat(), None), b"", LIMIT);
     assert_eq!(out.code, Some(0), "client failed:\n{}", out.stderr);
     // Stop the server through a client that trusts it.
     let stop = run_with_limit(command(Side::CPython, "echo_client.py", &[port, p.ca.clone(), "localhost".into()], None), b"", LIMIT);
@@ -301,4 +306,54 @@ fn standard_input_through_a_stream_reader() {
         "line 1 b'first\\n'\nline 2 b'second\\n'\nline 3 b'no newline'\nend of input\n"
     );
     assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
+}
+
+#[test]
+fn example_http_get_fetches_from_its_own_server() {
+    let port = free_port().to_string();
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.arg(example("http_get.py")).arg(&port);
+    let out = run_with_limit(cmd, b"", LIMIT);
+    assert_eq!(
+        out.stdout,
+        "GET /\n  HTTP/1.0 200 OK\n  Content-Type: text/html\n  Content-Length: 47\n  \
+         body: b'<html><body>Hello from microloop</body></html>\\n'\n\
+         GET /missing\n  HTTP/1.0 404 Not Found\n  Content-Length: 0\n  body: b''\n"
+    );
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
+#[test]
+fn example_echo_server_echoes_and_survives_a_client_reset() {
+    let port = free_port().to_string();
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.arg(example("echo_server.py")).arg(&port);
+    let mut srv = Server::start_until(cmd, "listening on 127.0.0.1:");
+    let talk = |port: &str| {
+        use std::io::Write;
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().unwrap())).unwrap();
+        s.write_all(b"one\ntwo\n").unwrap();
+        let mut got = [0u8; 8];
+        s.read_exact(&mut got).unwrap();
+        s
+    };
+    let mut next_line = || srv.lines.recv_timeout(LIMIT).expect("server output");
+    // A client that resets its connection: only its task sees the error.
+    let rude = talk(&port);
+    socket2::SockRef::from(&rude).set_linger(Some(Duration::ZERO)).unwrap();
+    drop(rude);
+    let mut seen = vec![next_line(), next_line(), next_line()];
+    // The server still serves the next client (and runs until killed).
+    drop(talk(&port));
+    seen.push(next_line());
+    seen.push(next_line());
+    let _ = srv.child.kill();
+    let _ = srv.child.wait();
+    let kinds: Vec<&str> = seen.iter().map(|l| l.split(':').next().unwrap_or("")).collect();
+    assert_eq!(kinds, ["connected", "connection error", "disconnected", "connected", "disconnected"], "{seen:?}");
+    assert_eq!(seen[1], "connection error: [Errno 104] Connection reset by peer");
 }

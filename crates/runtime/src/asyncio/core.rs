@@ -57,10 +57,13 @@ pub(crate) struct Scheduler {
     /// ThreadSafeFlags that have a waiting task; scanned when another thread notifies.
     pub flags: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
     /// Tasks waiting for readiness, indexed by reactor token, with what they wait for.
-    io_waiters: RefCell<Vec<Vec<(PyRef<PyTask>, Interest)>>>,
+    io_waiters: RefCell<Vec<IoWaiters>>,
     /// How many tasks wait in `io_waiters`: the loop polls for I/O only when some do.
     io_waiting: Cell<usize>,
 }
+
+/// The tasks parked on one descriptor, each with the readiness it waits for.
+type IoWaiters = Vec<(PyRef<PyTask>, Interest)>;
 
 thread_local! {
     static SCHED: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };

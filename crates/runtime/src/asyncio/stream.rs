@@ -176,10 +176,8 @@ impl PyStream {
     /// to the constructor, else `default`.
     #[pymethod]
     fn get_extra_info(&self, name: PyObjectRef, default: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        if let Some(extra) = &self.extra {
-            if let Ok(v) = extra.get_item(&*name, vm) {
-                return Ok(v);
-            }
+        if let Some(v) = self.extra.as_ref().and_then(|extra| extra.get_item(&*name, vm).ok()) {
+            return Ok(v);
         }
         let key = name.downcast_ref::<PyStr>().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Ok(match key.as_str() {
@@ -355,10 +353,10 @@ impl PyStreamOp {
         match &self.kind {
             OpKind::Read(0) => Ok(bytes(Vec::new())),
             OpKind::Read(n) => {
-                if conn.buffered().is_empty() {
-                    if let Step::Blocked(i) = conn.fill_upto(*n)? {
-                        return Ok(Outcome::Wait(i));
-                    }
+                if conn.buffered().is_empty()
+                    && let Step::Blocked(i) = conn.fill_upto(*n)?
+                {
+                    return Ok(Outcome::Wait(i));
                 }
                 Ok(bytes(conn.take(*n)))
             }
@@ -370,10 +368,10 @@ impl PyStreamOp {
                 }
             },
             OpKind::ReadInto(buf) => {
-                if conn.buffered().is_empty() {
-                    if let Step::Blocked(i) = conn.fill()? {
-                        return Ok(Outcome::Wait(i));
-                    }
+                if conn.buffered().is_empty()
+                    && let Step::Blocked(i) = conn.fill()?
+                {
+                    return Ok(Outcome::Wait(i));
                 }
                 let n = match <ArgMemoryBuffer as rustpython_vm::convert::TryFromBorrowedObject>::try_from_borrowed_object(vm, buf) {
                     Ok(mem) => mem.with_ref(|dst| {
