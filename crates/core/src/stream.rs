@@ -382,9 +382,6 @@ impl Conn {
                 }
             }
             match self.tls_fill()? {
-                Step::Ready(0) if self.tls.as_ref().is_some_and(|t| t.is_handshaking()) => {
-                    return Err(StreamError::HandshakeEof);
-                }
                 Step::Ready(_) => continue,
                 // Reading may have finished the handshake before the socket ran dry.
                 Step::Blocked(_) if !self.tls.as_ref().is_some_and(|t| t.is_handshaking()) => continue,
@@ -410,7 +407,8 @@ impl Conn {
     }
 
     /// TLS receive: moves decrypted bytes to the read buffer, reading records from the socket
-    /// (and sending any handshake replies) when none are ready.
+    /// (and sending any handshake replies) when none are ready. The peer closing before the
+    /// handshake finished is an error, not an end of stream.
     fn tls_fill(&mut self) -> StreamResult<usize> {
         let Some(tls) = self.tls.as_deref_mut() else { return Ok(Step::Ready(0)) };
         loop {
@@ -435,6 +433,9 @@ impl Conn {
                 return Ok(Step::Ready(n));
             }
             if self.tls_eof {
+                if tls.is_handshaking() {
+                    return Err(StreamError::HandshakeEof);
+                }
                 return Ok(Step::Ready(0));
             }
             let mut write_blocked = false;
@@ -452,7 +453,7 @@ impl Conn {
                 Ok(0) => {
                     self.tls_eof = true;
                     if tls.is_handshaking() {
-                        return Ok(Step::Ready(0));
+                        return Err(StreamError::HandshakeEof);
                     }
                     // Deliver whatever decrypted data the last records carried, then the end.
                     tls.process_new_packets().map_err(StreamError::Tls)?;
@@ -475,7 +476,8 @@ impl Conn {
     }
 
     /// TLS send: hands the write buffer to rustls and its records to the socket. While the
-    /// handshake is still running this also reads (keeping any early data in the read buffer).
+    /// handshake is still running this also reads (keeping any early data in the read buffer):
+    /// the flush is done only once the handshake is, and the bytes written went out encrypted.
     fn tls_flush(&mut self) -> StreamResult<()> {
         loop {
             let Some(tls) = self.tls.as_deref_mut() else { return Ok(Step::Ready(())) };
@@ -490,14 +492,12 @@ impl Conn {
                     Err(e) => return Err(e.into()),
                 }
             }
-            if self.wbuf.is_empty() {
+            if self.wbuf.is_empty() && !tls.is_handshaking() {
                 return Ok(Step::Ready(()));
             }
             // rustls holds the plaintext until the handshake completes: advance it by reading.
+            // (So a flush also reports a certificate the handshake rejects.)
             match self.tls_fill()? {
-                Step::Ready(0) if self.tls.as_ref().is_some_and(|t| t.is_handshaking()) => {
-                    return Err(StreamError::HandshakeEof);
-                }
                 Step::Ready(0) => {
                     return Err(io::Error::from_raw_os_error(libc::EPIPE).into());
                 }

@@ -330,3 +330,25 @@ fn the_peer_closing_mid_handshake_is_reported() {
     assert!(matches!(err, StreamError::HandshakeEof | StreamError::Io(_)), "{err:?}");
 }
 
+
+#[test]
+fn tls_a_flush_waits_for_the_handshake_and_reports_a_rejected_certificate() {
+    let p = pki(&["localhost"]);
+    let (mut client, mut server) = tls_pair(&server_settings(&p), &client_settings(&p), "wrong.example");
+    let s = thread::spawn(move || block(&mut server, Conn::fill));
+    client.write(b"data").unwrap();
+    let err = block(&mut client, Conn::flush).unwrap_err();
+    assert!(err.to_string().contains("NotValidForName"), "{err}");
+    // The server hears about it as an alert.
+    let server_err = s.join().unwrap().unwrap_err();
+    assert!(matches!(server_err, StreamError::Tls(rustls::Error::AlertReceived(_))), "{server_err:?}");
+}
+
+#[test]
+fn tls_a_client_leaving_mid_handshake_is_an_error_for_the_server() {
+    let p = pki(&["localhost"]);
+    let (client, mut server) = tls_pair(&server_settings(&p), &client_settings(&p), "localhost");
+    drop(client);
+    let err = block(&mut server, Conn::fill).unwrap_err();
+    assert!(matches!(err, StreamError::HandshakeEof), "{err:?}");
+}

@@ -148,6 +148,11 @@ mod _asyncio_native {
         super::stream::stream_type()
     }
 
+    #[pyattr(name = "Server")]
+    fn server_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::stream::server_type()
+    }
+
     #[pyattr(name = "StreamWriter")]
     fn stream_writer_type(_vm: &VirtualMachine) -> PyTypeRef {
         super::stream::stream_type()
@@ -328,6 +333,9 @@ mod _asyncio_native {
         super::PyDone::make_static_type();
         super::stream::init_types();
         __module_exec(vm, module);
+        // A package, as MicroPython's asyncio is: `import asyncio.stream` finds the frozen
+        // submodules in python-lib/asyncio/, which re-export from here.
+        rustpython_vm::AsObject::as_object(module).set_attr("__path__", vm.ctx.new_list(vec![]), vm)?;
         Ok(())
     }
 }

@@ -901,3 +901,9 @@ pub(crate) fn stream_type() -> rustpython_vm::builtins::PyTypeRef {
     use rustpython_vm::class::PyClassImpl;
     PyStream::make_static_type()
 }
+
+/// The `Server` type `start_server` returns.
+pub(crate) fn server_type() -> rustpython_vm::builtins::PyTypeRef {
+    use rustpython_vm::class::PyClassImpl;
+    PyServer::make_static_type()
+}

@@ -1,0 +1,2 @@
+# `asyncio.lock`, as in MicroPython's asyncio package: re-exports from the native module.
+from asyncio import Lock

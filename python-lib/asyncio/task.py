@@ -1,0 +1,2 @@
+# `asyncio.task`, as in MicroPython's asyncio package: re-exports from the native module.
+from asyncio import Task
