@@ -357,3 +357,34 @@ fn example_echo_server_echoes_and_survives_a_client_reset() {
     assert_eq!(kinds, ["connected", "connection error", "disconnected", "connected", "disconnected"], "{seen:?}");
     assert_eq!(seen[1], "connection error: [Errno 104] Connection reset by peer");
 }
+
+#[test]
+fn tls_ssl_true_verifies_against_the_default_roots() {
+    // The test CA is in no platform or bundled root store, so `ssl=True` must refuse it.
+    let dir = scratch("tls-default-roots");
+    let p = pki(&dir);
+    let port = free_port().to_string();
+    let srv = Server::start(command(Side::CPython, "echo_server.py", &[port.clone(), "5".into(), p.cert.clone(), p.key.clone()], None));
+    let script = dir.join("ssl_true.py");
+    std::fs::write(
+        &script,
+        "import asyncio, sys\n\
+         async def main():\n    \
+             r, w = await asyncio.open_connection('localhost', int(sys.argv[1]), ssl=True)\n    \
+             try:\n        \
+                 w.write(b'hi\\n')\n        \
+                 await w.drain()\n    \
+             except ValueError as e:\n        \
+                 print('refused:', str(e).strip())\n    \
+             w.close()\n\
+         asyncio.run(main())\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.arg(&script).arg(&port);
+    let out = run_with_limit(cmd, b"", LIMIT);
+    assert_eq!(out.stdout, "refused: The certificate is not correctly signed by the trusted CA\n", "{}", out.stderr);
+    let stop = run_with_limit(command(Side::CPython, "echo_client.py", &[port, p.ca.clone(), "localhost".into()], None), b"", LIMIT);
+    assert_eq!(stop.stdout, CLIENT_OUTPUT);
+    srv.finish();
+}
