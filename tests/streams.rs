@@ -341,7 +341,7 @@ fn example_echo_server_echoes_and_survives_a_client_reset() {
         s.read_exact(&mut got).unwrap();
         s
     };
-    let mut next_line = || srv.lines.recv_timeout(LIMIT).expect("server output");
+    let next_line = || srv.lines.recv_timeout(LIMIT).expect("server output");
     // A client that resets its connection: only its task sees the error.
     let rude = talk(&port);
     socket2::SockRef::from(&rude).set_linger(Some(Duration::ZERO)).unwrap();

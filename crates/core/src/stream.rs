@@ -281,6 +281,11 @@ impl Conn {
         self.tls.is_some()
     }
 
+    /// Whether a TLS handshake is still to finish.
+    pub fn is_handshaking(&self) -> bool {
+        self.tls.as_ref().is_some_and(|t| t.is_handshaking())
+    }
+
     /// Bytes received and not yet taken.
     pub fn buffered(&self) -> &[u8] {
         self.rbuf.as_slice()

@@ -96,20 +96,19 @@ pub struct PyStream {
 }
 
 impl PyStream {
-    /// Wraps a connection and registers it with the reactor.
-    fn open(conn: Conn, extra: Option<PyObjectRef>, source: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyRef<Self>> {
+    /// Wraps a connection and registers it with the reactor. `peer` stands in for the
+    /// connection's own answer while a connect is still in progress.
+    fn build(conn: Conn, peer: Option<SocketAddr>, extra: Option<PyObjectRef>, source: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult<Self> {
         let token = register(conn.raw_fd(), vm)?;
-        let (peer, local) = (conn.peer_addr(), conn.local_addr());
-        let stream = PyStream {
+        Ok(PyStream {
+            peer: peer.or_else(|| conn.peer_addr()),
+            local: conn.local_addr(),
             conn: RefCell::new(Some(conn)),
             token: Cell::new(token),
-            peer,
-            local,
             extra,
             source,
             closer: RefCell::new(None),
-        };
-        Ok(stream.into_ref(&vm.ctx))
+        })
     }
 
     /// Runs `f` on the open connection, or raises EBADF.
@@ -156,17 +155,7 @@ impl Constructor for PyStream {
             Err(_) => vm.call_method(&obj, "fileno", ())?.try_to_value(vm)?,
         };
         let io = FdIo::new(fd).map_err(|e| e.to_pyexception(vm))?;
-        let conn = Conn::new(Transport::Fd(io));
-        let token = register(conn.raw_fd(), vm)?;
-        Ok(PyStream {
-            conn: RefCell::new(Some(conn)),
-            token: Cell::new(token),
-            peer: None,
-            local: None,
-            extra: extra.into_option(),
-            source: Some(obj),
-            closer: RefCell::new(None),
-        })
+        PyStream::build(Conn::new(Transport::Fd(io)), None, extra.into_option(), Some(obj), vm)
     }
 }
 
@@ -259,8 +248,13 @@ impl PyStream {
         let pending = {
             let mut conn = zelf.conn.borrow_mut();
             let Some(conn) = conn.as_mut() else { return Ok(()) };
-            conn.close_notify();
-            matches!(conn.flush(), Ok(Step::Blocked(_)))
+            if conn.is_handshaking() && conn.pending_write() == 0 {
+                // Nothing of ours to deliver: do not wait for a handshake just to end it.
+                false
+            } else {
+                conn.close_notify();
+                matches!(conn.flush(), Ok(Step::Blocked(_)))
+            }
         };
         if !pending || zelf.token.get().is_none() {
             zelf.finish_close();
@@ -542,19 +536,7 @@ impl PyOpenConnection {
                 Conn::with_tls(Transport::Socket(sock), tls.into())
             }
         };
-        let stream = PyStream {
-            conn: RefCell::new(Some(conn)),
-            token: Cell::new(None),
-            peer: Some(addr),
-            local: None,
-            extra: None,
-            source: None,
-            closer: RefCell::new(None),
-        }
-        .into_ref(&vm.ctx);
-        let fd = stream.conn.borrow().as_ref().map(|c| c.raw_fd()).unwrap_or(-1);
-        stream.token.set(register(fd, vm)?);
-        Ok(stream)
+        Ok(PyStream::build(conn, Some(addr), None, None, vm)?.into_ref(&vm.ctx))
     }
 }
 
@@ -682,7 +664,7 @@ impl PyServer {
                     Conn::with_tls(Transport::Socket(sock), tls.into())
                 }
             };
-            let stream = PyStream::open(conn, None, None, vm)?;
+            let stream = PyStream::build(conn, None, None, None, vm)?.into_ref(&vm.ctx);
             let coro = self.callback.call((stream.clone(), stream), vm)?;
             PyTask::spawn(coro, vm)?;
             Ok(())
