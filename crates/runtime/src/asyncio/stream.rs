@@ -57,6 +57,26 @@ fn register(fd: i32, vm: &VirtualMachine) -> PyResult<Option<Token>> {
     }
 }
 
+/// Removes `fd` from the reactor and wakes the tasks still waiting on `token` (they retry and
+/// find the stream or server closed). Safe from destructors.
+fn release(token: Option<Token>, fd: i32) {
+    let Some(token) = token else { return };
+    with_sched(|s| {
+        if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
+            let _ = reactor.deregister(token, fd);
+        }
+        s.wake_io(token);
+    });
+}
+
+/// Re-raises an exception passed to a `throw` method.
+fn rethrow(exc: PyObjectRef, vm: &VirtualMachine) -> PyBaseExceptionRef {
+    match exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
+        Ok(e) => e,
+        Err(other) => vm.new_type_error(format!("throw() needs an exception, not {}", other.class().name())),
+    }
+}
+
 /// Parks the running task until `token` is ready for `interest` (or for one pass when the
 /// descriptor is always ready).
 fn park(token: Option<Token>, interest: Interest, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
@@ -122,16 +142,9 @@ impl PyStream {
     /// Deregisters and closes the descriptor; tasks still waiting on it wake and see EBADF.
     fn finish_close(&self) {
         let conn = self.conn.borrow_mut().take();
-        let token = self.token.take();
-        if let (Some(conn), Some(token)) = (&conn, token) {
-            with_sched(|s| {
-                if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
-                    let _ = reactor.deregister(token, conn.raw_fd());
-                }
-                s.wake_io(token);
-            });
+        if let Some(conn) = conn {
+            release(self.token.take(), conn.raw_fd());
         }
-        drop(conn);
     }
 
     fn op(zelf: &Py<Self>, kind: OpKind, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
@@ -643,14 +656,8 @@ pub struct PyServer {
 impl PyServer {
     fn close_listener(&self) {
         let listener = self.listener.borrow_mut().take();
-        let token = self.token.take();
-        if let (Some(l), Some(token)) = (&listener, token) {
-            with_sched(|s| {
-                if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
-                    let _ = reactor.deregister(token, l.as_raw_fd());
-                }
-                s.wake_io(token);
-            });
+        if let Some(listener) = listener {
+            release(self.token.take(), listener.as_raw_fd());
         }
     }
 
@@ -740,10 +747,7 @@ impl PyServe {
         if self.server.closed.get() {
             return Err(vm.new_stop_iteration(None));
         }
-        match exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
-            Ok(e) => Err(e),
-            Err(other) => Err(vm.new_type_error(format!("throw() needs an exception, not {}", other.class().name()))),
-        }
+        Err(rethrow(exc, vm))
     }
 }
 
@@ -799,10 +803,7 @@ impl PyStartServer {
         if let Some(server) = self.server.borrow_mut().take() {
             server.close(vm)?;
         }
-        match exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
-            Ok(e) => Err(e),
-            Err(other) => Err(vm.new_type_error(format!("throw() needs an exception, not {}", other.class().name()))),
-        }
+        Err(rethrow(exc, vm))
     }
 }
 
