@@ -276,11 +276,6 @@ impl Conn {
         }
     }
 
-    /// Whether this stream runs TLS.
-    pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
-    }
-
     /// Whether a TLS handshake is still to finish.
     pub fn is_handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.is_handshaking())
@@ -399,15 +394,6 @@ impl Conn {
     pub fn close_notify(&mut self) {
         if let Some(tls) = self.tls.as_deref_mut() {
             tls.send_close_notify();
-        }
-    }
-
-    /// Shuts down the sending half of a socket after everything written has been sent: the
-    /// peer reads end-of-stream, and can still send to us.
-    pub fn shutdown_write(&mut self) -> io::Result<()> {
-        match &self.io {
-            Transport::Socket(s) => s.shutdown(std::net::Shutdown::Write),
-            Transport::Fd(_) => Ok(()),
         }
     }
 

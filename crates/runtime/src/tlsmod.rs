@@ -129,15 +129,15 @@ impl PySslContext {
             Some(k) => load_data(&k, vm)?,
             None => cert.clone(),
         };
-        let mut settings = self.settings.borrow().clone();
+        // MicroPython's messages for data that is not a certificate or a key at all.
         if microloop_core::tls::parse_certs(&cert).is_err() {
             return Err(vm.new_value_error("invalid cert"));
         }
         if microloop_core::tls::parse_key(&key).is_err() {
             return Err(vm.new_value_error("invalid key"));
         }
-        settings.set_cert_chain(&cert, &key).map_err(|e| setup_error(e, vm))?;
-        *self.settings.borrow_mut() = settings;
+        // Leaves the settings as they were if the key cannot sign.
+        self.settings.borrow_mut().set_cert_chain(&cert, &key).map_err(|e| setup_error(e, vm))?;
         self.changed();
         Ok(())
     }

@@ -55,29 +55,19 @@ pub fn exception_line(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
         return format!("{name}: {}", msg.map(|m| m.to_string()).unwrap_or_default());
     }
     let args = exc.args();
-    let detail = match args.as_slice() {
-        [] => String::new(),
-        [arg] => {
-            let errno = class
-                .fast_issubclass(vm.ctx.exceptions.os_error)
-                .then(|| arg.try_to_value::<i32>(vm).ok())
-                .flatten();
-            match errno {
-                Some(n) => format!("[Errno {n}] {}", errno_name(vm, n)),
-                None => arg.str(vm).map(|s| s.to_string()).unwrap_or_default(),
-            }
-        }
-        // An OSError raised from a system error, `(errno, strerror[, None...])`: MicroPython
-        // shows the errno and its name.
-        [first, rest @ ..]
-            if class.fast_issubclass(vm.ctx.exceptions.os_error)
-                && rest.iter().skip(1).all(|a| vm.is_none(a))
-                && first.try_to_value::<i32>(vm).is_ok_and(|n| n > 0) =>
-        {
-            let n = first.try_to_value::<i32>(vm).unwrap_or_default();
-            format!("[Errno {n}] {}", errno_name(vm, n))
-        }
-        _ => args.as_object().repr(vm).map(|s| s.to_string()).unwrap_or_default(),
+    // An OSError carrying an errno, alone or with its strerror as system errors give it
+    // (`(errno, strerror, None, ...)`): MicroPython shows the errno and its name.
+    let errno = match args.as_slice() {
+        [n] => n.try_to_value::<i32>(vm).ok(),
+        [n, _, rest @ ..] if rest.iter().all(|a| vm.is_none(a)) => n.try_to_value::<i32>(vm).ok().filter(|n| *n > 0),
+        _ => None,
+    }
+    .filter(|_| class.fast_issubclass(vm.ctx.exceptions.os_error));
+    let detail = match (errno, args.as_slice()) {
+        (Some(n), _) => format!("[Errno {n}] {}", errno_name(vm, n)),
+        (None, []) => String::new(),
+        (None, [arg]) => arg.str(vm).map(|s| s.to_string()).unwrap_or_default(),
+        (None, _) => args.as_object().repr(vm).map(|s| s.to_string()).unwrap_or_default(),
     };
     format!("{name}: {detail}")
 }

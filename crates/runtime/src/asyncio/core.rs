@@ -200,7 +200,6 @@ impl Scheduler {
         let list = self.io_waiters.borrow_mut().get_mut(token.0).map(std::mem::take).unwrap_or_default();
         self.io_waiting.set(self.io_waiting.get() - list.len());
         for (task, _) in list {
-            task.set_wait(Wait::None);
             self.push_ready(task);
         }
     }
@@ -228,7 +227,6 @@ impl Scheduler {
             };
             self.io_waiting.set(self.io_waiting.get() - woken.len());
             for task in woken {
-                task.set_wait(Wait::None);
                 self.push_ready(task);
             }
         }
