@@ -3,12 +3,14 @@
 //! Everything the scheduler needs that has nothing to do with Python lives here:
 //! MicroPython's wrap-around tick arithmetic ([`ticks`]), pluggable time sources
 //! ([`clock`]), a cancellable deadline queue ([`timer`]) and a thin readiness
-//! layer over `mio` with a cross-thread wake-up handle ([`reactor`]).
+//! layer over `mio` with a cross-thread wake-up handle ([`reactor`]), sockets and TLS streams
+//! ([`net`], [`stream`], [`tls`]), and the pin model with its backends and traces ([`pins`]).
 
 #![warn(missing_docs)]
 
 pub mod clock;
 pub mod net;
+pub mod pins;
 pub mod reactor;
 pub mod stream;
 pub mod ticks;
