@@ -1,13 +1,17 @@
 //! `microloop`: runs MicroPython asyncio scripts, with the command line of MicroPython's unix
 //! port (`micropython FILE [ARGS]`, `-c CODE`, `-m MODULE`, `-X key=value`, a REPL).
 
+mod pinview;
 mod repl;
 
 use std::io::IsTerminal;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Parser;
-use microloop_runtime::{ExitCode, Runtime};
+use microloop_runtime::pins::gpiochip::{GpioChipBackend, LineMapping};
+use microloop_runtime::pins::{SimBackend, Stimulus, Trace};
+use microloop_runtime::{Clock, ExitCode, ManualClock, Runtime, SystemClock};
 
 /// Runs MicroPython asyncio programs off the microcontroller.
 #[derive(Parser, Debug)]
@@ -43,6 +47,32 @@ struct Cli {
     /// Optimisation level (accepted for compatibility)
     #[arg(short = 'O', action = clap::ArgAction::Count)]
     optimize: u8,
+
+    /// Run on a virtual clock: whenever every task waits for time, time jumps to the next
+    /// deadline, so timing-heavy scripts finish at once with exact timestamps
+    #[arg(long)]
+    virtual_time: bool,
+
+    /// Write every pin change to FILE as a Value Change Dump (GTKWave, Surfer, PulseView)
+    #[arg(long, value_name = "FILE")]
+    vcd: Option<PathBuf>,
+
+    /// Draw every pin change to FILE as an SVG timing diagram
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+
+    /// Drive the simulated board's inputs from FILE: lines like `120ms pin 5 = 0`
+    #[arg(long, value_name = "FILE", conflicts_with = "gpio")]
+    stimulus: Option<PathBuf>,
+
+    /// Do not show pin changes on stderr
+    #[arg(long)]
+    quiet_pins: bool,
+
+    /// Put pin ID on a real GPIO line (Linux gpiochip); repeat for each pin. Unmapped ids do
+    /// not exist. Example: --gpio 'LED(1)=gpiochip0:17' --gpio 'switch=gpiochip0:27:active-low'
+    #[arg(long, value_name = "ID=CHIP:OFFSET[:active-low]", value_parser = LineMapping::parse)]
+    gpio: Vec<LineMapping>,
 
     /// The script to run, then its arguments (sys.argv[1:])
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_name = "FILE [ARGS]")]
@@ -80,6 +110,13 @@ fn main() {
         };
         builder = builder.xoption(key, value);
     }
+    builder = match pin_setup(&cli, builder) {
+        Ok(b) => b,
+        Err(msg) => {
+            eprintln!("microloop: {msg}");
+            std::process::exit(2);
+        }
+    };
     let rt = match builder.build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -100,6 +137,52 @@ fn main() {
         repl::run_stdin(&rt)
     };
     let code = if cli.inspect && std::io::stdin().is_terminal() { repl::run(&rt) } else { code };
+    let code = write_traces(&cli, &rt.finish_pins(), code);
     // No finalisation pass: output is unbuffered, and tearing modules down only costs time.
     std::process::exit(code);
+}
+
+/// The clock, the pin backend and the pin display the options ask for.
+fn pin_setup(cli: &Cli, builder: microloop_runtime::RuntimeBuilder) -> Result<microloop_runtime::RuntimeBuilder, String> {
+    let clock: Arc<dyn Clock> =
+        if cli.virtual_time { Arc::new(ManualClock::new(0)) } else { Arc::new(SystemClock::new()) };
+    let mut builder = builder.clock(clock);
+    if !cli.gpio.is_empty() {
+        let backend = GpioChipBackend::new(cli.gpio.clone()).map_err(|e| format!("cannot watch GPIO lines: {e}"))?;
+        builder = builder.pin_backend(Box::new(backend));
+    } else if let Some(path) = &cli.stimulus {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let stimulus = Stimulus::parse(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        builder = builder.pin_backend(Box::new(SimBackend::new(stimulus)));
+    }
+    let interactive = cli.command.is_none() && cli.module.is_none() && cli.args.is_empty();
+    if !cli.quiet_pins {
+        let stderr = std::io::stderr();
+        if !stderr.is_terminal() {
+            builder = builder.pin_observer(Box::new(pinview::PlainLines::new(stderr)));
+        } else if !interactive && !cli.inspect {
+            builder = builder.pin_observer(Box::new(pinview::LiveView::new(stderr, Box::new(pinview::stderr_rows))));
+        }
+    }
+    Ok(builder)
+}
+
+/// Writes the VCD and SVG files asked for. A file that cannot be written is reported, and turns
+/// a successful run's exit status into 1.
+fn write_traces(cli: &Cli, trace: &Trace, code: ExitCode) -> ExitCode {
+    let mut code = code;
+    let outputs: [(&Option<PathBuf>, fn(&Trace, std::fs::File) -> std::io::Result<()>); 2] = [
+        (&cli.vcd, |t, f| t.write_vcd(std::io::BufWriter::new(f))),
+        (&cli.svg, |t, f| t.write_svg(f)),
+    ];
+    for (path, write) in outputs {
+        let Some(path) = path else { continue };
+        if let Err(e) = std::fs::File::create(path).and_then(|f| write(trace, f)) {
+            eprintln!("microloop: cannot write {}: {e}", path.display());
+            if code == 0 {
+                code = 1;
+            }
+        }
+    }
+    code
 }

@@ -9,17 +9,20 @@
 
 pub mod asyncio;
 mod mpmods;
+mod pinmods;
 mod tlsmod;
 pub mod traceback;
 
 use std::sync::Arc;
 
-use microloop_core::{Clock, SystemClock};
+use microloop_core::pins::{PinBackend, PinObserver, Pins, SimBackend, Stimulus, Trace};
 use rustpython_vm::{
     AsObject, Interpreter, PyResult, Settings, VirtualMachine, builtins::PyBaseExceptionRef,
     compiler::Mode, py_freeze, scope::Scope,
 };
 
+pub use microloop_core::pins;
+pub use microloop_core::{Clock, ManualClock, SystemClock};
 pub use rustpython_vm;
 
 /// What a run ended with, as a process exit status: 0, 1 for an uncaught exception (its
@@ -36,6 +39,10 @@ pub struct RuntimeBuilder {
     xoptions: Vec<(String, Option<String>)>,
     /// The loop's clock.
     clock: Arc<dyn Clock>,
+    /// Where `machine.Pin` and `pyb.LED` lead; a simulated board if not set.
+    pin_backend: Option<Box<dyn PinBackend>>,
+    /// Told of every pin change.
+    pin_observers: Vec<Box<dyn PinObserver>>,
 }
 
 impl RuntimeBuilder {
@@ -63,6 +70,18 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Puts the script's pins on `backend` instead of the simulated board.
+    pub fn pin_backend(mut self, backend: Box<dyn PinBackend>) -> Self {
+        self.pin_backend = Some(backend);
+        self
+    }
+
+    /// Tells `observer` of every pin change as it happens.
+    pub fn pin_observer(mut self, observer: Box<dyn PinObserver>) -> Self {
+        self.pin_observers.push(observer);
+        self
+    }
+
     /// Builds the interpreter with the native modules and the frozen standard library.
     pub fn build(self) -> std::io::Result<Runtime> {
         let mut settings = Settings::default();
@@ -81,19 +100,28 @@ impl RuntimeBuilder {
         let micropython = mpmods::micropython_module_def(&builder.ctx);
         let time_ext = mpmods::time_ext_module_def(&builder.ctx);
         let tls = tlsmod::module_def(&builder.ctx);
+        let machine = pinmods::machine::module_def(&builder.ctx);
+        let pyb = pinmods::pyb::module_def(&builder.ctx);
         let interp = builder
             .add_native_modules(&stdlib)
             .add_native_module(asyncio)
             .add_native_module(micropython)
             .add_native_module(time_ext)
             .add_native_module(tls)
+            .add_native_module(machine)
+            .add_native_module(pyb)
             .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
             .add_frozen_modules(py_freeze!(dir = "../../../python-lib"))
             .build();
         let rt = Runtime { interp };
         let clock = self.clock;
+        let backend = self.pin_backend.unwrap_or_else(|| Box::new(SimBackend::new(Stimulus::default())));
+        let mut pins = Pins::new(backend, clock.clone());
+        for observer in self.pin_observers {
+            pins.observe(observer);
+        }
         rt.interp.enter(|vm| -> std::io::Result<()> {
-            asyncio::Scheduler::install(clock)?;
+            asyncio::Scheduler::install(clock, pins)?;
             mpmods::extend_std_modules(vm).map_err(|e| {
                 std::io::Error::other(traceback::format_exception(vm, &e))
             })
@@ -115,7 +143,20 @@ impl Runtime {
             paths: Vec::new(),
             xoptions: Vec::new(),
             clock: Arc::new(SystemClock::new()),
+            pin_backend: None,
+            pin_observers: Vec::new(),
         }
+    }
+
+    /// Ends the pin recording at the present time and returns it: every change of every line
+    /// the scripts used, ready to write as VCD or SVG.
+    pub fn finish_pins(&self) -> Trace {
+        self.enter(|_vm| {
+            let s = asyncio::core::sched();
+            let mut glue = s.pins.borrow_mut();
+            glue.pins.finish();
+            glue.pins.trace().clone()
+        })
     }
 
     /// Runs `f` with the VM.

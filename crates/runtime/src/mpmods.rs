@@ -184,19 +184,10 @@ mod mltime {
         block_for(us.max(0) as u64, vm)
     }
 
-    /// Sleeps the thread; like MicroPython, runs pending `micropython.schedule` callbacks
-    /// while doing so.
+    /// Sleeps the thread; like MicroPython, runs pending `micropython.schedule` callbacks and
+    /// pin interrupts while doing so.
     fn block_for(us: u64, vm: &VirtualMachine) -> PyResult<()> {
-        let s = sched();
-        s.run_scheduled(vm)?;
-        let clock = s.clock.clone();
-        if clock.is_manual() {
-            clock.advance_to(clock.now_us().saturating_add(us));
-        } else {
-            std::thread::sleep(std::time::Duration::from_micros(us));
-            vm.check_signals()?;
-        }
-        s.run_scheduled(vm)
+        sched().block_for(us, vm)
     }
 
     /// Prints `exc` with its traceback to `file` (default `sys.stdout`), in MicroPython's format.

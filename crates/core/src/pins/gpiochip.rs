@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use mio::unix::SourceFd;
 
-use super::{Line, LineConfig, Mode, PinBackend, PinError, PinId, Pull};
+use super::{Line, LineConfig, Mode, PinBackend, PinChange, PinError, PinId, Pull};
 
 /// Where a pin id lives: `LED(1)=gpiochip0:17`, `5=/dev/gpiochip0:5:active-low`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -182,14 +182,14 @@ impl PinBackend for GpioChipBackend {
         Some(self.poll.as_raw_fd())
     }
 
-    fn poll_changes(&mut self, _now_us: u64, out: &mut Vec<(Line, bool)>) -> Result<(), PinError> {
+    fn poll_changes(&mut self, now_us: u64, out: &mut Vec<PinChange>) -> Result<(), PinError> {
         // Empty the epoll set's ready list so its descriptor signals the next edge afresh.
         self.poll.poll(&mut self.events, Some(Duration::ZERO)).map_err(io_error)?;
         for (line, hw) in self.lines.iter_mut().enumerate() {
             let Some(handle) = hw.handle.as_mut().filter(|_| hw.watched) else { continue };
             self.edges.clear();
             handle.read_edges(&mut self.edges)?;
-            out.extend(self.edges.iter().map(|&level| (line, level)));
+            out.extend(self.edges.iter().map(|&level| PinChange { line, level, t_us: now_us }));
         }
         Ok(())
     }

@@ -208,9 +208,8 @@ pub trait PinBackend: Send {
         None
     }
 
-    /// Appends the level changes that happened up to `now_us`, oldest first, each as the line
-    /// and its new level.
-    fn poll_changes(&mut self, now_us: u64, out: &mut Vec<(Line, bool)>) -> Result<(), PinError>;
+    /// Appends the level changes that happened up to `now_us`, oldest first.
+    fn poll_changes(&mut self, now_us: u64, out: &mut Vec<PinChange>) -> Result<(), PinError>;
 }
 
 /// Told of every level change as it is recorded.
@@ -223,6 +222,17 @@ pub trait PinObserver {
 
     /// The run is over.
     fn finished(&mut self, _signals: &[Signal]) {}
+}
+
+/// A level change a backend reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PinChange {
+    /// The line.
+    pub line: Line,
+    /// Its new level.
+    pub level: bool,
+    /// When it changed, on the loop's clock (a stimulus knows; hardware says "now").
+    pub t_us: u64,
 }
 
 /// An interrupt a level change fired, waiting to be dispatched.
@@ -257,7 +267,7 @@ pub struct Pins {
     observers: Vec<Box<dyn PinObserver>>,
     irqs: Vec<Irq>,
     /// Reused buffer for [`PinBackend::poll_changes`].
-    changes: Vec<(Line, bool)>,
+    changes: Vec<PinChange>,
 }
 
 impl fmt::Debug for Pins {
@@ -419,9 +429,9 @@ impl Pins {
         let now = self.clock.now_us();
         let mut changes = std::mem::take(&mut self.changes);
         let result = self.backend.poll_changes(now, &mut changes);
-        for &(line, level) in &changes {
-            if line < self.lines.len() {
-                self.record(line, level);
+        for c in &changes {
+            if c.line < self.lines.len() {
+                self.record_at(c.line, c.level, c.t_us.min(now));
             }
         }
         changes.clear();
@@ -470,9 +480,16 @@ impl Pins {
         Ok(())
     }
 
-    /// Records `level` on `line` if it differs from the last one, fires its interrupt, tells
-    /// observers.
+    /// Records `level` on `line` now; see [`record_at`](Self::record_at).
     fn record(&mut self, line: Line, level: bool) {
+        let now = self.clock.now_us();
+        self.record_at(line, level, now);
+    }
+
+    /// Records `level` on `line` at `t_us` (never before the last change recorded, so the
+    /// trace stays in time order) if it differs from the last level, fires the line's
+    /// interrupt, tells observers.
+    fn record_at(&mut self, line: Line, level: bool, t_us: u64) {
         let state = &mut self.lines[line];
         let previous = state.level.replace(level);
         if previous == Some(level) {
@@ -481,7 +498,7 @@ impl Pins {
         if let Some(edge) = previous.and_then(|p| state.irq.fired(p, level)) {
             self.irqs.push(Irq { line, edge });
         }
-        let t_us = self.clock.now_us();
+        let t_us = t_us.max(self.trace.changes.last().map_or(0, |c| c.t_us));
         let signal = self.trace.record(&state.id, t_us, level);
         for o in &mut self.observers {
             o.changed(t_us, signal, level, &self.trace.signals);

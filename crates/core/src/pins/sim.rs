@@ -4,7 +4,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::stimulus::StimulusEvent;
-use super::{Line, LineConfig, Mode, PinBackend, PinError, PinId, Pull, Stimulus};
+use super::{Line, LineConfig, Mode, PinBackend, PinChange, PinError, PinId, Pull, Stimulus};
 
 /// LEDs a simulated board has: `LED(1)` to `LED(4)`, as on the pyboard.
 pub const SIM_LEDS: i64 = 4;
@@ -86,12 +86,12 @@ impl PinBackend for SimBackend {
         self.pending.front().map(|e| e.t_us)
     }
 
-    fn poll_changes(&mut self, now_us: u64, out: &mut Vec<(Line, bool)>) -> Result<(), PinError> {
+    fn poll_changes(&mut self, now_us: u64, out: &mut Vec<PinChange>) -> Result<(), PinError> {
         while self.pending.front().is_some_and(|e| e.t_us <= now_us) {
             let Some(event) = self.pending.pop_front() else { break };
             self.driven.insert(event.id.clone(), event.level);
             if let Some(&line) = self.by_id.get(&event.id) {
-                out.push((line, self.level(line)));
+                out.push(PinChange { line, level: self.level(line), t_us: event.t_us });
             }
         }
         Ok(())

@@ -85,16 +85,31 @@ fn inputs_follow_pull_then_stimulus_and_fire_interrupts_on_selected_edges() {
     let q = pins.open(&PinId::Num(9)).unwrap();
     assert!(pins.read(q).unwrap());
     assert!(!pins.may_interrupt());
-    // The trace stamps changes with the time they were taken in.
+    // Stimulus changes carry their own time, even when taken in late.
     assert_eq!(
         changes(&pins),
         vec![
             (0, "Pin(5)".into(), true),
-            (150_000, "Pin(5)".into(), false),
-            (150_000, "Pin(5)".into(), true),
-            (1_000_000, "Pin(5)".into(), false),
+            (100_000, "Pin(5)".into(), false),
+            (120_000, "Pin(5)".into(), true),
+            (300_000, "Pin(5)".into(), false),
             (1_000_000, "Pin(9)".into(), true),
         ]
+    );
+}
+
+#[test]
+fn late_changes_never_go_before_recorded_ones() {
+    let (mut pins, clock) = bank("100ms pin 5 = 1");
+    let p = pins.open(&PinId::Num(5)).unwrap();
+    pins.configure(p, Some(Mode::In), None, None).unwrap();
+    let led = pins.open(&PinId::Led(1)).unwrap();
+    clock.set(150_000);
+    pins.write(led, true).unwrap();
+    pins.poll().unwrap();
+    assert_eq!(
+        changes(&pins),
+        vec![(0, "Pin(5)".into(), false), (150_000, "LED(1)".into(), true), (150_000, "Pin(5)".into(), true)]
     );
 }
 

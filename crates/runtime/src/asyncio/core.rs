@@ -15,6 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
+use microloop_core::pins::Pins;
 use microloop_core::{Clock, Interest, Notifier, Reactor, Readiness, SystemClock, TimerQueue, Token};
 use rustpython_vm::{
     AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
@@ -25,6 +26,7 @@ use rustpython_vm::{
 use super::event::PyThreadSafeFlag;
 use super::lock::PyLock;
 use super::task::{PyTask, Wait};
+use crate::pinmods::{PinGlue, Soft};
 
 /// Most callbacks `micropython.schedule` queues before it raises, as on MicroPython ports.
 const SCHEDULE_DEPTH: usize = 8;
@@ -52,14 +54,20 @@ pub(crate) struct Scheduler {
     pub running: Cell<bool>,
     /// The handler installed by `Loop.set_exception_handler`.
     pub exc_handler: RefCell<Option<PyObjectRef>>,
-    /// Callbacks queued by `micropython.schedule`, run between task steps.
-    pub scheduled: RefCell<VecDeque<(PyObjectRef, PyObjectRef)>>,
+    /// Callbacks queued by `micropython.schedule` and pin interrupts, run between task steps.
+    pub scheduled: RefCell<VecDeque<Soft>>,
     /// ThreadSafeFlags that have a waiting task; scanned when another thread notifies.
     pub flags: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
     /// Tasks waiting for readiness, indexed by reactor token, with what they wait for.
     io_waiters: RefCell<Vec<IoWaiters>>,
     /// How many tasks wait in `io_waiters`: the loop polls for I/O only when some do.
     io_waiting: Cell<usize>,
+    /// The pin bank and the Python side of its interrupts.
+    pub pins: RefCell<PinGlue>,
+    /// The reactor token of the pin backend's event descriptor, if it has one.
+    pins_token: Option<Token>,
+    /// Set when the pin backend's descriptor turned readable: edges wait to be read.
+    pins_ready: Cell<bool>,
 }
 
 /// The tasks parked on one descriptor, each with the readiness it waits for.
@@ -70,11 +78,13 @@ thread_local! {
 }
 
 impl Scheduler {
-    fn new(clock: Arc<dyn Clock>) -> std::io::Result<Self> {
+    fn new(clock: Arc<dyn Clock>, pins: Pins) -> std::io::Result<Self> {
+        let mut reactor = Reactor::new()?;
+        let pins_token = pins.event_fd().map(|fd| reactor.register(fd, Interest::Read)).transpose()?;
         Ok(Scheduler {
             ready: RefCell::new(VecDeque::new()),
             timers: RefCell::new(TimerQueue::new()),
-            reactor: RefCell::new(Reactor::new()?),
+            reactor: RefCell::new(reactor),
             readiness: RefCell::new(Vec::new()),
             clock,
             cur_task: RefCell::new(None),
@@ -86,13 +96,16 @@ impl Scheduler {
             flags: RefCell::new(Vec::new()),
             io_waiters: RefCell::new(Vec::new()),
             io_waiting: Cell::new(0),
+            pins: RefCell::new(PinGlue::new(pins)),
+            pins_token,
+            pins_ready: Cell::new(false),
         })
     }
 
-    /// Installs a fresh scheduler on this thread with the given clock, dropping the old one.
-    /// Must be called inside `Interpreter::enter` so dropped tasks can finalise.
-    pub fn install(clock: Arc<dyn Clock>) -> std::io::Result<()> {
-        let new = Rc::new(Scheduler::new(clock)?);
+    /// Installs a fresh scheduler on this thread with the given clock and pin bank, dropping
+    /// the old one. Must be called inside `Interpreter::enter` so dropped tasks can finalise.
+    pub fn install(clock: Arc<dyn Clock>, pins: Pins) -> std::io::Result<()> {
+        let new = Rc::new(Scheduler::new(clock, pins)?);
         let old = SCHED.with(|s| s.borrow_mut().replace(new));
         drop(old);
         Ok(())
@@ -101,7 +114,8 @@ impl Scheduler {
     /// Installs a scheduler on the system clock unless this thread has one.
     pub fn ensure_installed() -> std::io::Result<()> {
         if SCHED.with(|s| s.borrow().is_none()) {
-            Scheduler::install(Arc::new(SystemClock::new()))?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
+            Scheduler::install(clock.clone(), Pins::simulated(clock))?;
         }
         Ok(())
     }
@@ -207,6 +221,10 @@ impl Scheduler {
     /// Wakes the tasks whose readiness arrived.
     fn dispatch_io(&self, events: &[Readiness]) {
         for ev in events {
+            if Some(ev.token) == self.pins_token {
+                self.pins_ready.set(true);
+                continue;
+            }
             let woken: Vec<PyRef<PyTask>> = {
                 let mut io = self.io_waiters.borrow_mut();
                 let Some(list) = io.get_mut(ev.token.0) else { continue };
@@ -249,23 +267,72 @@ impl Scheduler {
         if q.len() >= SCHEDULE_DEPTH {
             return Err(vm.new_runtime_error("schedule queue full"));
         }
-        q.push_back((func, arg));
+        q.push_back(Soft { func, args: vec![arg], irq_line: None });
         Ok(())
     }
 
-    /// Runs the callbacks queued by `micropython.schedule`, oldest first. An exception from one
-    /// is printed (MicroPython prints it and carries on) and does not stop the rest.
+    /// Runs the callbacks queued by `micropython.schedule` and pin interrupts, oldest first,
+    /// after taking in pin changes that are due. An exception from one is printed (MicroPython
+    /// prints it and carries on) and does not stop the rest.
     pub fn run_scheduled(&self, vm: &VirtualMachine) -> PyResult<()> {
+        self.pump_pins(vm)?;
         loop {
             let next = self.scheduled.borrow_mut().pop_front();
-            let Some((func, arg)) = next else { return Ok(()) };
-            if let Err(e) = func.call((arg,), vm) {
+            let Some(soft) = next else { return Ok(()) };
+            if let Err(e) = soft.func.call(soft.args, vm) {
                 if escapes_loop(&e, vm) {
                     return Err(e);
                 }
-                crate::traceback::print_exception(vm, &e, None);
+                self.report_soft_error(soft.irq_line, &e, vm);
             }
         }
+    }
+
+    /// Takes in the pin changes that are due (stimulus, hardware edges, the script's own writes)
+    /// and queues the interrupt handlers they fire.
+    pub fn pump_pins(&self, vm: &VirtualMachine) -> PyResult<()> {
+        let due = self.pins_ready.replace(false)
+            || self.pins.borrow().pins.next_change_us().is_some_and(|t| t <= self.now_us());
+        let mut glue = self.pins.borrow_mut();
+        if due {
+            glue.pins.poll().map_err(|e| crate::pinmods::pin_error(e, vm))?;
+        }
+        if glue.pins.has_irqs() {
+            let fired = glue.queue_irqs();
+            drop(glue);
+            self.scheduled.borrow_mut().extend(fired);
+        }
+        Ok(())
+    }
+
+    /// Blocks the thread for `us` microseconds (`time.sleep_ms`). Pin changes and scheduled
+    /// callbacks are still taken in when they fall due, as interrupts are on a board; a manual
+    /// clock is moved forward instead of sleeping.
+    pub fn block_for(&self, us: u64, vm: &VirtualMachine) -> PyResult<()> {
+        let end = self.now_us().saturating_add(us);
+        loop {
+            self.run_scheduled(vm)?;
+            let now = self.now_us();
+            if now >= end {
+                return Ok(());
+            }
+            let change = self.pins.borrow().pins.next_change_us();
+            let until = change.map_or(end, |t| t.clamp(now, end));
+            if self.clock.is_manual() {
+                self.clock.advance_to(until);
+            } else if self.pins_token.is_some() {
+                // Hardware edges wake the poller; tasks it wakes run when the loop next does.
+                self.poll(Some(Duration::from_micros(until - now)), vm)?;
+            } else {
+                std::thread::sleep(Duration::from_micros(until - now));
+                vm.check_signals()?;
+            }
+        }
+    }
+
+    /// Whether the pin bank could fire an interrupt with no task running first.
+    fn pins_may_interrupt(&self) -> bool {
+        self.pins.borrow().pins.may_interrupt()
     }
 
     /// Wakes the waiters of ThreadSafeFlags set from other threads.
@@ -283,6 +350,7 @@ impl Scheduler {
         !self.timers.borrow().is_empty()
             || !self.flags.borrow().is_empty()
             || self.io_waiting.get() > 0
+            || self.pins_may_interrupt()
     }
 
     /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
@@ -303,7 +371,13 @@ impl Scheduler {
 
     /// Blocks until the next deadline, a notification or I/O, when no task is ready.
     fn wait_idle(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let next = self.timers.borrow().peek_deadline();
+        let timer = self.timers.borrow().peek_deadline();
+        let pin_change = self.pins.borrow().pins.next_change_us();
+        let next = match (timer, pin_change) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.pins.borrow_mut().pins.idle();
         let clock = &self.clock;
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
@@ -374,7 +448,7 @@ impl Scheduler {
                     self.wait_idle(vm)?;
                 }
                 self.run_scheduled(vm)?;
-            } else if self.io_waiting.get() > 0 {
+            } else if self.io_waiting.get() > 0 || self.pins_token.is_some() {
                 self.poll(Some(Duration::ZERO), vm)?;
             } else if self.reactor.borrow().take_notified() {
                 self.wake_flagged();
