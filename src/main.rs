@@ -171,18 +171,16 @@ fn pin_setup(cli: &Cli, builder: microloop_runtime::RuntimeBuilder) -> Result<mi
 /// a successful run's exit status into 1.
 fn write_traces(cli: &Cli, trace: &Trace, code: ExitCode) -> ExitCode {
     let mut code = code;
-    let outputs: [(&Option<PathBuf>, fn(&Trace, std::fs::File) -> std::io::Result<()>); 2] = [
-        (&cli.vcd, |t, f| t.write_vcd(std::io::BufWriter::new(f))),
-        (&cli.svg, |t, f| t.write_svg(f)),
-    ];
-    for (path, write) in outputs {
-        let Some(path) = path else { continue };
-        if let Err(e) = std::fs::File::create(path).and_then(|f| write(trace, f)) {
+    let mut save = |path: &Option<PathBuf>, write: &dyn Fn(std::fs::File) -> std::io::Result<()>| {
+        let Some(path) = path else { return };
+        if let Err(e) = std::fs::File::create(path).and_then(write) {
             eprintln!("microloop: cannot write {}: {e}", path.display());
             if code == 0 {
                 code = 1;
             }
         }
-    }
+    };
+    save(&cli.vcd, &|f| trace.write_vcd(std::io::BufWriter::new(f)));
+    save(&cli.svg, &|f| trace.write_svg(f));
     code
 }

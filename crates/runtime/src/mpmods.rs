@@ -137,7 +137,7 @@ mod mltime {
 
     /// The names copied into `time`.
     pub(super) const NAMES: &[&str] =
-        &["ticks_ms", "ticks_us", "ticks_cpu", "ticks_add", "ticks_diff", "sleep_ms", "sleep_us"];
+        &["ticks_ms", "ticks_us", "ticks_cpu", "ticks_add", "ticks_diff", "sleep", "sleep_ms", "sleep_us"];
 
     /// Milliseconds on the loop's clock, wrapping at 2**30.
     #[pyfunction]
@@ -170,6 +170,12 @@ mod mltime {
     #[pyfunction]
     fn ticks_diff(end: i64, start: i64) -> i64 {
         diff(end, start)
+    }
+
+    /// Blocks for `secs` seconds, an int or a float (advances a virtual clock instead).
+    #[pyfunction]
+    fn sleep(secs: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        block_for(crate::asyncio::core::seconds_to_us(&secs, vm)?, vm)
     }
 
     /// Blocks for `ms` milliseconds (advances a virtual clock instead of sleeping).
