@@ -146,7 +146,7 @@ fn main() {
 fn pin_setup(cli: &Cli, builder: microloop_runtime::RuntimeBuilder) -> Result<microloop_runtime::RuntimeBuilder, String> {
     let clock: Arc<dyn Clock> =
         if cli.virtual_time { Arc::new(ManualClock::new(0)) } else { Arc::new(SystemClock::new()) };
-    let mut builder = builder.clock(clock);
+    let mut builder = builder.clock(clock).record_pins(cli.vcd.is_some() || cli.svg.is_some());
     if !cli.gpio.is_empty() {
         let backend = GpioChipBackend::new(cli.gpio.clone()).map_err(|e| format!("cannot watch GPIO lines: {e}"))?;
         builder = builder.pin_backend(Box::new(backend));

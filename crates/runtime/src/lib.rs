@@ -43,6 +43,8 @@ pub struct RuntimeBuilder {
     pin_backend: Option<Box<dyn PinBackend>>,
     /// Told of every pin change.
     pin_observers: Vec<Box<dyn PinObserver>>,
+    /// Whether [`Runtime::finish_pins`] gets every change or only the present levels.
+    record_pins: bool,
 }
 
 impl RuntimeBuilder {
@@ -82,6 +84,13 @@ impl RuntimeBuilder {
         self
     }
 
+    /// Keeps every pin change for [`Runtime::finish_pins`] (for a VCD or SVG). Off by default,
+    /// so a long-running script does not accumulate its pin history in memory.
+    pub fn record_pins(mut self, record: bool) -> Self {
+        self.record_pins = record;
+        self
+    }
+
     /// Builds the interpreter with the native modules and the frozen standard library.
     pub fn build(self) -> std::io::Result<Runtime> {
         let mut settings = Settings::default();
@@ -117,6 +126,7 @@ impl RuntimeBuilder {
         let clock = self.clock;
         let backend = self.pin_backend.unwrap_or_else(|| Box::new(SimBackend::new(Stimulus::default())));
         let mut pins = Pins::new(backend, clock.clone());
+        pins.keep_changes(self.record_pins);
         for observer in self.pin_observers {
             pins.observe(observer);
         }
@@ -145,11 +155,13 @@ impl Runtime {
             clock: Arc::new(SystemClock::new()),
             pin_backend: None,
             pin_observers: Vec::new(),
+            record_pins: false,
         }
     }
 
-    /// Ends the pin recording at the present time and returns it: every change of every line
-    /// the scripts used, ready to write as VCD or SVG.
+    /// Ends the pin recording at the present time and returns it: every line the scripts used
+    /// with its level, and, if the builder asked to [`record_pins`](RuntimeBuilder::record_pins),
+    /// every change, ready to write as VCD or SVG.
     pub fn finish_pins(&self) -> Trace {
         self.enter(|_vm| {
             let s = asyncio::core::sched();

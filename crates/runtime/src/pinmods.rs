@@ -79,7 +79,9 @@ impl Scheduler {
     pub(crate) fn report_soft_error(&self, irq_line: Option<Line>, e: &PyBaseExceptionRef, vm: &VirtualMachine) {
         if let Some(line) = irq_line {
             let mut glue = self.pins.borrow_mut();
-            glue.handlers.remove(&line);
+            if let Some(irq) = glue.handlers.remove(&line).and_then(|h| h.irq) {
+                irq.trigger.set(0);
+            }
             drop(glue.pins.set_irq(line, Edges::NONE));
             drop(glue);
             crate::traceback::write_stderr(vm, "Uncaught exception in IRQ callback handler\n");

@@ -65,7 +65,7 @@ fn an_edge_from_another_thread_runs_the_handler_and_wakes_the_task() {
     events.set_nonblocking(true).unwrap();
     let configs = Arc::new(Mutex::new(Vec::new()));
     let backend = SocketPin { events, level: false, configs: configs.clone() };
-    let rt = Runtime::builder().pin_backend(Box::new(backend)).build().unwrap();
+    let rt = Runtime::builder().pin_backend(Box::new(backend)).record_pins(true).build().unwrap();
     // The edge may arrive before or after the script starts waiting: the loop only reads it
     // from the poller once the script has armed the interrupt and gone idle.
     let presser = std::thread::spawn(move || injector.write_all(&[1]).unwrap());

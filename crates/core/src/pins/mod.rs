@@ -284,7 +284,7 @@ impl Pins {
             clock,
             lines: Vec::new(),
             by_id: HashMap::new(),
-            trace: Trace::default(),
+            trace: Trace::new(true),
             observers: Vec::new(),
             irqs: Vec::new(),
             changes: Vec::new(),
@@ -294,6 +294,12 @@ impl Pins {
     /// A bank over a simulation with no stimulus.
     pub fn simulated(clock: Arc<dyn Clock>) -> Self {
         Pins::new(Box::new(SimBackend::new(Stimulus::default())), clock)
+    }
+
+    /// Keeps every change for [`trace`](Self::trace) (the default), or only present levels:
+    /// a long run that writes no VCD need not hold its whole history. Call before any change.
+    pub fn keep_changes(&mut self, keep: bool) {
+        self.trace = Trace::new(keep);
     }
 
     /// Adds an observer, told of every change from now on.
@@ -498,7 +504,7 @@ impl Pins {
         if let Some(edge) = previous.and_then(|p| state.irq.fired(p, level)) {
             self.irqs.push(Irq { line, edge });
         }
-        let t_us = t_us.max(self.trace.changes.last().map_or(0, |c| c.t_us));
+        let t_us = t_us.max(self.trace.last_us());
         let signal = self.trace.record(&state.id, t_us, level);
         for o in &mut self.observers {
             o.changed(t_us, signal, level, &self.trace.signals);

@@ -114,6 +114,20 @@ fn late_changes_never_go_before_recorded_ones() {
 }
 
 #[test]
+fn without_keeping_changes_only_present_levels_are_known() {
+    let (mut pins, clock) = bank("");
+    pins.keep_changes(false);
+    let led = pins.open(&PinId::Led(1)).unwrap();
+    for t in 0..1000 {
+        clock.set(t * 1000);
+        pins.write(led, t % 2 == 0).unwrap();
+    }
+    assert!(pins.trace().changes.is_empty());
+    assert_eq!(pins.trace().signals, vec![Signal { id: PinId::Led(1), level: false }]);
+    assert_eq!(pins.trace().last_us(), 999_000);
+}
+
+#[test]
 fn writes_fire_an_outputs_own_interrupt() {
     let (mut pins, _clock) = bank("");
     let p = pins.open(&PinId::Num(2)).unwrap();

@@ -48,16 +48,31 @@ pub struct Change {
 /// The first change of each signal is its initial level.
 #[derive(Debug, Clone, Default)]
 pub struct Trace {
-    /// Every line that has had a level.
+    /// Every line that has had a level, with its present one.
     pub signals: Vec<Signal>,
-    /// Every change, oldest first.
+    /// Every change, oldest first; empty unless the trace keeps changes.
     pub changes: Vec<Change>,
     /// When the run ended (0 until it does).
     pub end_us: u64,
+    /// Whether [`changes`](Self::changes) grows. Without it the trace knows only the present
+    /// levels, so a long run does not pile changes up in memory.
+    keep_changes: bool,
+    /// The time of the latest change.
+    last_us: u64,
     index: HashMap<PinId, usize>,
 }
 
 impl Trace {
+    /// An empty trace that keeps every change (`keep` true) or only the present levels.
+    pub fn new(keep: bool) -> Self {
+        Trace { keep_changes: keep, ..Trace::default() }
+    }
+
+    /// The time of the latest change recorded (0 before any).
+    pub fn last_us(&self) -> u64 {
+        self.last_us
+    }
+
     /// Records that `id` went to `level` at `t_us`; returns the signal's index.
     pub fn record(&mut self, id: &PinId, t_us: u64, level: bool) -> usize {
         let signal = match self.index.get(id) {
@@ -69,7 +84,10 @@ impl Trace {
             }
         };
         self.signals[signal].level = level;
-        self.changes.push(Change { t_us, signal, level });
+        self.last_us = self.last_us.max(t_us);
+        if self.keep_changes {
+            self.changes.push(Change { t_us, signal, level });
+        }
         signal
     }
 
