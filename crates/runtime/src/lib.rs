@@ -12,6 +12,7 @@ mod mpmods;
 mod pinmods;
 mod tlsmod;
 pub mod traceback;
+mod value;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use rustpython_vm::{
 pub use microloop_core::pins;
 pub use microloop_core::{Clock, ManualClock, SystemClock};
 pub use rustpython_vm;
+pub use value::Value;
 
 /// What a run ended with, as a process exit status: 0, 1 for an uncaught exception (its
 /// traceback already printed on stderr), or SystemExit's code.
