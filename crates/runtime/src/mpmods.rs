@@ -175,25 +175,20 @@ mod mltime {
     /// Blocks for `secs` seconds, an int or a float (advances a virtual clock instead).
     #[pyfunction]
     fn sleep(secs: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
-        block_for(crate::asyncio::core::seconds_to_us(&secs, vm)?, vm)
+        sched().block_for(crate::asyncio::core::seconds_to_us(&secs, vm)?, vm)
     }
 
-    /// Blocks for `ms` milliseconds (advances a virtual clock instead of sleeping).
+    /// Blocks for `ms` milliseconds (advances a virtual clock instead of sleeping); runs pending
+    /// `micropython.schedule` callbacks and pin interrupts meanwhile, as MicroPython does.
     #[pyfunction]
     fn sleep_ms(ms: i64, vm: &VirtualMachine) -> PyResult<()> {
-        block_for(ms.max(0) as u64 * 1000, vm)
+        sched().block_for(ms.max(0) as u64 * 1000, vm)
     }
 
     /// Blocks for `us` microseconds (advances a virtual clock instead of sleeping).
     #[pyfunction]
     fn sleep_us(us: i64, vm: &VirtualMachine) -> PyResult<()> {
-        block_for(us.max(0) as u64, vm)
-    }
-
-    /// Sleeps the thread; like MicroPython, runs pending `micropython.schedule` callbacks and
-    /// pin interrupts while doing so.
-    fn block_for(us: u64, vm: &VirtualMachine) -> PyResult<()> {
-        sched().block_for(us, vm)
+        sched().block_for(us.max(0) as u64, vm)
     }
 
     /// Prints `exc` with its traceback to `file` (default `sys.stdout`), in MicroPython's format.

@@ -137,6 +137,11 @@ fn bind(args: FuncArgs, pos: &[&str], kw_only: &[&str], vm: &VirtualMachine) -> 
     Ok(out)
 }
 
+/// The one optional argument of a getter-setter such as `mode([m])`.
+fn optional_arg(args: FuncArgs, name: &str, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
+    Ok(bind(args, &[name], &[], vm)?.pop().flatten())
+}
+
 /// `mode=`: -1 or None leaves it; otherwise IN, OUT or OPEN_DRAIN.
 fn parse_mode(obj: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult<Option<Mode>> {
     let Some(obj) = obj.filter(|o| !vm.is_none(o)) else { return Ok(None) };
@@ -329,7 +334,7 @@ impl PyPin {
     /// `mode()` gives the mode (None if never set); `mode(m)` sets it.
     #[pymethod]
     fn mode(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        let [mode] = <[Option<PyObjectRef>; 1]>::try_from(bind(args, &["mode"], &[], vm)?).expect("one slot");
+        let mode = optional_arg(args, "mode", vm)?;
         if mode.is_some() {
             let mode = parse_mode(mode, vm)?;
             with_pins(vm, |p| p.configure(self.line, mode, None, None))?;
@@ -347,7 +352,7 @@ impl PyPin {
     /// `pull()` gives PULL_UP, PULL_DOWN or None; `pull(p)` sets it.
     #[pymethod]
     fn pull(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        let [pull] = <[Option<PyObjectRef>; 1]>::try_from(bind(args, &["pull"], &[], vm)?).expect("one slot");
+        let pull = optional_arg(args, "pull", vm)?;
         if pull.is_some() {
             let pull = parse_pull(pull, vm)?;
             with_pins(vm, |p| p.configure(self.line, None, pull, None))?;
@@ -441,7 +446,7 @@ impl PyPinIrq {
     #[pymethod]
     fn trigger(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<i64> {
         let old = self.trigger.get();
-        if let [Some(new)] = <[Option<PyObjectRef>; 1]>::try_from(bind(args, &["trigger"], &[], vm)?).expect("one slot") {
+        if let Some(new) = optional_arg(args, "trigger", vm)? {
             let new = mp_int(&new, vm)?;
             self.trigger.set(new);
             with_pins(vm, |p| p.set_irq(self.line, trigger_to_edges(new)))?;
@@ -519,13 +524,13 @@ impl PyLed {
     /// simply on for any v above 0).
     #[pymethod]
     fn intensity(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<Option<i64>> {
-        match <[Option<PyObjectRef>; 1]>::try_from(bind(args, &["value"], &[], vm)?).expect("one slot") {
-            [Some(v)] => {
+        match optional_arg(args, "value", vm)? {
+            Some(v) => {
                 let v = mp_int(&v, vm)?;
                 self.set_intensity(v, vm)?;
                 Ok(None)
             }
-            [None] => {
+            None => {
                 let s = sched();
                 let glue = s.pins.borrow();
                 let lit = glue.pins.latch(self.line);

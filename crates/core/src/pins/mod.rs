@@ -407,11 +407,6 @@ impl Pins {
         self.apply(line, config)
     }
 
-    /// The edges that fire an interrupt on `line`.
-    pub fn irq(&self, line: Line) -> Edges {
-        self.lines[line].irq
-    }
-
     /// The backend's descriptor for level changes, if it has one.
     pub fn event_fd(&self) -> Option<RawFd> {
         self.backend.event_fd()

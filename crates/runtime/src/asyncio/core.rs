@@ -291,9 +291,8 @@ impl Scheduler {
     /// Takes in the pin changes that are due (stimulus, hardware edges, the script's own writes)
     /// and queues the interrupt handlers they fire.
     pub fn pump_pins(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let due = self.pins_ready.replace(false)
-            || self.pins.borrow().pins.next_change_us().is_some_and(|t| t <= self.now_us());
         let mut glue = self.pins.borrow_mut();
+        let due = self.pins_ready.replace(false) || glue.pins.next_change_us().is_some_and(|t| t <= self.now_us());
         if due {
             glue.pins.poll().map_err(|e| crate::pinmods::pin_error(e, vm))?;
         }
@@ -330,11 +329,6 @@ impl Scheduler {
         }
     }
 
-    /// Whether the pin bank could fire an interrupt with no task running first.
-    fn pins_may_interrupt(&self) -> bool {
-        self.pins.borrow().pins.may_interrupt()
-    }
-
     /// Wakes the waiters of ThreadSafeFlags set from other threads.
     fn wake_flagged(&self) {
         let flags = self.flags.borrow().clone();
@@ -350,7 +344,7 @@ impl Scheduler {
         !self.timers.borrow().is_empty()
             || !self.flags.borrow().is_empty()
             || self.io_waiting.get() > 0
-            || self.pins_may_interrupt()
+            || self.pins.borrow().pins.may_interrupt()
     }
 
     /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
@@ -372,12 +366,15 @@ impl Scheduler {
     /// Blocks until the next deadline, a notification or I/O, when no task is ready.
     fn wait_idle(&self, vm: &VirtualMachine) -> PyResult<()> {
         let timer = self.timers.borrow().peek_deadline();
-        let pin_change = self.pins.borrow().pins.next_change_us();
+        let pin_change = {
+            let mut glue = self.pins.borrow_mut();
+            glue.pins.idle();
+            glue.pins.next_change_us()
+        };
         let next = match (timer, pin_change) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        self.pins.borrow_mut().pins.idle();
         let clock = &self.clock;
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
