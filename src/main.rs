@@ -126,11 +126,11 @@ fn main() {
     };
 
     let code: ExitCode = if let Some(code) = &cli.command {
-        rt.run_source(code, "<string>")
+        status(&rt, rt.run_source(code, "<string>"))
     } else if let Some(module) = &cli.module {
-        rt.run_module(module)
+        status(&rt, rt.run_module(module))
     } else if let Some(file) = cli.args.first() {
-        rt.run_file(file)
+        status(&rt, rt.run_file(file))
     } else if std::io::stdin().is_terminal() {
         repl::run(&rt)
     } else {
@@ -140,6 +140,17 @@ fn main() {
     let code = write_traces(&cli, &rt.finish_pins(), code);
     // No finalisation pass: output is unbuffered, and tearing modules down only costs time.
     std::process::exit(code);
+}
+
+/// The exit status of a run, after printing on stderr whatever ended it.
+pub(crate) fn status(rt: &Runtime, result: Result<(), microloop_runtime::Error>) -> ExitCode {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            rt.enter(|vm| microloop_runtime::report(vm, &e));
+            e.exit_code()
+        }
+    }
 }
 
 /// The clock, the pin backend and the pin display the options ask for.

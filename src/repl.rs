@@ -109,5 +109,5 @@ pub fn run_stdin(rt: &Runtime) -> ExitCode {
         eprintln!("microloop: cannot read standard input: {e}");
         return 1;
     }
-    rt.run_source(&source, "<stdin>")
+    crate::status(rt, rt.run_source(&source, "<stdin>"))
 }

@@ -3,8 +3,10 @@
 //!
 //! ```no_run
 //! let rt = microloop_runtime::Runtime::builder().argv(["blink.py"]).build().unwrap();
-//! let code = rt.run_file("blink.py");
-//! std::process::exit(code);
+//! if let Err(e) = rt.run_file("blink.py") {
+//!     eprintln!("{e}");
+//!     std::process::exit(e.exit_code());
+//! }
 //! ```
 
 pub mod asyncio;
@@ -178,32 +180,25 @@ impl Runtime {
         self.interp.enter(f)
     }
 
-    /// Runs a script file as `__main__`. Prints an uncaught exception and returns the exit code.
-    pub fn run_file(&self, path: &str) -> ExitCode {
+    /// Runs a script file as `__main__`.
+    pub fn run_file(&self, path: &str) -> Result<(), Error> {
+        let source = std::fs::read_to_string(path).map_err(|source| Error::Open { path: path.to_owned(), source })?;
         self.enter(|vm| {
-            let source = match std::fs::read_to_string(path) {
-                Ok(s) => s,
-                Err(e) => {
-                    let msg = format!("can't open file '{path}': [Errno {}] {e}\n", e.raw_os_error().unwrap_or(0));
-                    traceback::write_stderr(vm, &msg);
-                    return 2;
-                }
-            };
             let result = main_scope(vm, Some(path)).and_then(|scope| exec(vm, scope, &source, path));
-            exit_code(vm, result)
+            outcome(vm, result)
         })
     }
 
-    /// Runs source text as `__main__` (the `-c` option).
-    pub fn run_source(&self, source: &str, name: &str) -> ExitCode {
+    /// Runs source text as `__main__` (the `-c` option); `name` is the file name tracebacks show.
+    pub fn run_source(&self, source: &str, name: &str) -> Result<(), Error> {
         self.enter(|vm| {
             let result = main_scope(vm, None).and_then(|scope| exec(vm, scope, source, name));
-            exit_code(vm, result)
+            outcome(vm, result)
         })
     }
 
     /// Runs a module found on `sys.path` as `__main__` (the `-m` option).
-    pub fn run_module(&self, module: &str) -> ExitCode {
+    pub fn run_module(&self, module: &str) -> Result<(), Error> {
         self.enter(|vm| {
             // runpy replaces the `__main__` module, so one must exist first.
             let result = main_scope(vm, None)
@@ -211,9 +206,99 @@ impl Runtime {
                 .and_then(|runpy| runpy.get_attr("_run_module_as_main", vm))
                 .and_then(|f| f.call((vm.ctx.new_str(module), vm.ctx.new_bool(true)), vm))
                 .map(drop);
-            exit_code(vm, result)
+            outcome(vm, result)
         })
     }
+}
+
+/// Why a run did not end normally.
+#[derive(Debug)]
+pub enum Error {
+    /// An exception escaped the script.
+    Exception(ScriptException),
+    /// The script raised `SystemExit` (`sys.exit`) with a status other than 0.
+    Exit {
+        /// The exit status: the int given, or 1 for any other object.
+        code: ExitCode,
+        /// The text of a non-int object given to `sys.exit`, which a command line prints.
+        message: Option<String>,
+    },
+    /// The script file could not be read.
+    Open {
+        /// The path given.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// A Python exception that ended a run, as text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScriptException {
+    /// The exception's class name, `ValueError`.
+    pub type_name: String,
+    /// `str()` of the exception.
+    pub message: String,
+    /// The whole traceback, in MicroPython's format, ending with a newline.
+    pub traceback: String,
+}
+
+impl Error {
+    /// The process exit status this error stands for: 1 for an exception, SystemExit's
+    /// status, 2 for a file that cannot be opened (as MicroPython's unix port exits).
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::Exception(_) => 1,
+            Error::Exit { code, .. } => *code,
+            Error::Open { .. } => 2,
+        }
+    }
+}
+
+impl std::fmt::Display for Error {
+    /// What a command line prints for the error: the traceback, the SystemExit message, or
+    /// `can't open file ...`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Error::Exception(e) => f.write_str(e.traceback.trim_end()),
+            Error::Exit { message: Some(m), .. } => f.write_str(m),
+            Error::Exit { code, message: None } => write!(f, "exit status {code}"),
+            Error::Open { path, source } => {
+                write!(f, "can't open file '{path}': [Errno {}] {source}", source.raw_os_error().unwrap_or(0))
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Open { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// Turns a run's result into `Ok`, or the [`Error`] that ended it.
+fn outcome(vm: &VirtualMachine, result: PyResult<()>) -> Result<(), Error> {
+    let Err(exc) = result else { return Ok(()) };
+    if exc.fast_isinstance(vm.ctx.exceptions.system_exit) {
+        let code = exc.as_object().get_attr("code", vm).unwrap_or_else(|_| vm.ctx.none());
+        if vm.is_none(&code) {
+            return Ok(());
+        }
+        if let Ok(n) = code.try_to_value::<i32>(vm) {
+            return if n == 0 { Ok(()) } else { Err(Error::Exit { code: n, message: None }) };
+        }
+        let message = code.str(vm).map(|s| s.to_string()).ok();
+        return Err(Error::Exit { code: 1, message });
+    }
+    let message = exc.as_object().str(vm).map(|s| s.to_string()).unwrap_or_default();
+    Err(Error::Exception(ScriptException {
+        type_name: exc.class().name().to_string(),
+        message,
+        traceback: traceback::format_exception(vm, &exc),
+    }))
 }
 
 impl Drop for Runtime {
@@ -243,30 +328,23 @@ pub fn exec(vm: &VirtualMachine, scope: Scope, source: &str, filename: &str) -> 
     vm.run_code_obj(code, scope).map(drop)
 }
 
-/// Turns a run's result into an exit status, printing an uncaught exception on stderr.
-pub fn exit_code(vm: &VirtualMachine, result: PyResult<()>) -> ExitCode {
-    match result {
+/// For the REPL: prints an exception that ended a statement on `sys.stderr` (SystemExit's
+/// message, if it has one) and gives the exit status it stands for (0 for `sys.exit(0)`).
+pub fn handle_uncaught(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> ExitCode {
+    match outcome(vm, Err(exc.clone())) {
         Ok(()) => 0,
-        Err(exc) => handle_uncaught(vm, &exc),
+        Err(e) => {
+            report(vm, &e);
+            e.exit_code()
+        }
     }
 }
 
-/// SystemExit gives its code (None: 0, an int: it, anything else: printed, 1); any other
-/// exception is printed with its traceback and gives 1.
-pub fn handle_uncaught(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> ExitCode {
-    if exc.fast_isinstance(vm.ctx.exceptions.system_exit) {
-        let code = exc.as_object().get_attr("code", vm).unwrap_or_else(|_| vm.ctx.none());
-        if vm.is_none(&code) {
-            return 0;
-        }
-        if let Ok(n) = code.try_to_value::<i32>(vm) {
-            return n;
-        }
-        if let Ok(s) = code.str(vm) {
-            traceback::write_stderr(vm, &format!("{s}\n"));
-        }
-        return 1;
+/// Prints what a command line shows for `e` on `sys.stderr`.
+pub fn report(vm: &VirtualMachine, e: &Error) {
+    match e {
+        Error::Exception(x) => traceback::write_stderr(vm, &x.traceback),
+        Error::Exit { message: None, .. } => {}
+        other => traceback::write_stderr(vm, &format!("{other}\n")),
     }
-    traceback::print_exception(vm, exc, None);
-    1
 }

@@ -94,7 +94,10 @@ asyncio.run(main())
         "<host>",
     );
     presser.join().unwrap();
-    assert_eq!(code, 42);
+    match code {
+        Err(microloop_runtime::Error::Exit { code: 42, message: None }) => {}
+        other => panic!("expected exit status 42, got {other:?}"),
+    }
     let trace = rt.finish_pins();
     let levels: Vec<bool> = trace.changes.iter().map(|c| c.level).collect();
     assert_eq!(levels, vec![false, true]);

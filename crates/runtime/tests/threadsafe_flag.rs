@@ -8,7 +8,7 @@ use microloop_runtime::{Runtime, asyncio::flag_handle};
 fn flag_set_from_another_thread_wakes_the_blocked_loop() {
     let rt = Runtime::builder().build().expect("runtime");
     // Each run gets a fresh __main__, so the flag is kept on the sys module between runs.
-    assert_eq!(rt.run_source("import asyncio, sys\nsys.flag = asyncio.ThreadSafeFlag()\n", "<setup>"), 0);
+    rt.run_source("import asyncio, sys\nsys.flag = asyncio.ThreadSafeFlag()\n", "<setup>").unwrap_or_else(|e| panic!("{e}"));
     let handle = rt.enter(|vm| {
         let flag = vm.sys_module.get_attr("flag", vm).expect("flag defined");
         flag_handle(&flag).expect("a ThreadSafeFlag")
@@ -26,7 +26,7 @@ fn flag_set_from_another_thread_wakes_the_blocked_loop() {
         "<wait>",
     );
     setter.join().unwrap();
-    assert_eq!(code, 0);
+    code.unwrap_or_else(|e| panic!("{e}"));
     assert!(start.elapsed() < Duration::from_secs(10), "woke after {:?}", start.elapsed());
 }
 
@@ -42,6 +42,6 @@ fn two_runtimes_on_two_threads_share_nothing() {
         })
     };
     let (a, b) = (run(50), run(70));
-    assert_eq!(a.join().unwrap(), 0);
-    assert_eq!(b.join().unwrap(), 0);
+    a.join().unwrap().unwrap_or_else(|e| panic!("{e}"));
+    b.join().unwrap().unwrap_or_else(|e| panic!("{e}"));
 }
