@@ -1,8 +1,8 @@
 //! The native `asyncio` module (also importable as `uasyncio`), MicroPython's API in Rust.
 //!
-//! One file per job, as in MicroPython's `extmod/asyncio/`: [`core`] (run loop, sleep, the
-//! exception handler), [`task`], [`event`] (Event, ThreadSafeFlag), [`lock`], [`funcs`]
-//! (wait_for, gather), [`stream`] (TCP/TLS streams and servers).
+//! One file per job, as in MicroPython's `extmod/asyncio/`: `core.rs` (run loop, sleep, the
+//! exception handler), `task.rs`, `event.rs` (Event, ThreadSafeFlag), `lock.rs`, `funcs.rs`
+//! (wait_for, gather), `stream.rs` (TCP/TLS streams and servers).
 
 pub(crate) mod core;
 pub(crate) mod event;
