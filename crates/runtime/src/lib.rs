@@ -10,12 +10,15 @@
 //! ```
 
 pub mod asyncio;
+mod host;
 mod mpmods;
+mod output;
 mod pinmods;
 mod tlsmod;
 pub mod traceback;
 mod value;
 
+use std::io::Write;
 use std::sync::Arc;
 
 use microloop_core::pins::{PinBackend, PinObserver, Pins, SimBackend, Stimulus, Trace};
@@ -28,6 +31,10 @@ pub use microloop_core::pins;
 pub use microloop_core::{Clock, ManualClock, SystemClock};
 pub use rustpython_vm;
 pub use value::Value;
+pub use host::{Closed, Completion, ErrorKind, Handle, HostError, HostModule};
+
+use host::Link;
+use output::Sink;
 
 /// What a run ended with, as a process exit status: 0, 1 for an uncaught exception (its
 /// traceback already printed on stderr), or SystemExit's code.
@@ -49,6 +56,14 @@ pub struct RuntimeBuilder {
     pin_observers: Vec<Box<dyn PinObserver>>,
     /// Whether [`Runtime::finish_pins`] gets every change or only the present levels.
     record_pins: bool,
+    /// Python modules given as source text: name, source.
+    sources: Vec<(String, String)>,
+    /// Modules of host functions.
+    host_modules: Vec<HostModule>,
+    /// Where `sys.stdout` goes; the process's stdout if not set.
+    stdout: Option<Sink>,
+    /// Where `sys.stderr` goes; the process's stderr if not set.
+    stderr: Option<Sink>,
 }
 
 impl RuntimeBuilder {
@@ -95,7 +110,51 @@ impl RuntimeBuilder {
         self
     }
 
-    /// Builds the interpreter with the native modules and the frozen standard library.
+    /// Adds a Python module given as source text, which scripts import as `name` before any
+    /// file of that name. A dotted name (`"app.config"`) puts it in a package; a name that
+    /// others are inside (`"app"`) becomes the package's `__init__`. Tracebacks show it as
+    /// `app/config.py`. The source is compiled when first imported, so a syntax error in it
+    /// is raised by that import, naming the file and line.
+    pub fn module(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.sources.push((name.into(), source.into()));
+        self
+    }
+
+    /// Adds a module of Rust functions (see [`HostModule`]).
+    pub fn host_module(mut self, module: HostModule) -> Self {
+        self.host_modules.push(module);
+        self
+    }
+
+    /// Sends the script's `sys.stdout` (`print` included) to `out`. Each write of the script
+    /// is written through at once; wrap `out` in a `BufWriter` to batch them (the runtime
+    /// flushes it at the end of each run).
+    pub fn stdout(mut self, out: impl Write + 'static) -> Self {
+        self.stdout = Some(Sink::Writer(Box::new(out)));
+        self
+    }
+
+    /// Calls `f` with each piece of text the script writes to `sys.stdout`, in order, as it
+    /// writes it (`print("a", 1)` makes several writes: `a`, ` `, `1`, then the newline).
+    pub fn stdout_fn(mut self, f: impl FnMut(&str) + 'static) -> Self {
+        self.stdout = Some(Sink::Callback(Box::new(f)));
+        self
+    }
+
+    /// Sends the script's `sys.stderr`, tracebacks included, to `out`.
+    pub fn stderr(mut self, out: impl Write + 'static) -> Self {
+        self.stderr = Some(Sink::Writer(Box::new(out)));
+        self
+    }
+
+    /// Calls `f` with each piece of text the script writes to `sys.stderr`.
+    pub fn stderr_fn(mut self, f: impl FnMut(&str) + 'static) -> Self {
+        self.stderr = Some(Sink::Callback(Box::new(f)));
+        self
+    }
+
+    /// Builds the interpreter with the native modules, the frozen standard library and what
+    /// this builder was given. Fails if the loop's poller cannot be created.
     pub fn build(self) -> std::io::Result<Runtime> {
         let mut settings = Settings::default();
         settings.argv = self.argv;
@@ -107,7 +166,10 @@ impl RuntimeBuilder {
         settings.write_bytecode = false;
         settings.ignore_environment = true;
         settings.user_site_directory = false;
-        let builder = Interpreter::builder(settings);
+        // Interrupts reach a script busy in Python code through this channel, which the
+        // interpreter checks between bytecodes.
+        let (signal_tx, signal_rx) = rustpython_vm::signal::user_signal_channel();
+        let builder = Interpreter::builder(settings).init_hook(move |vm| vm.set_user_signal_channel(signal_rx));
         let stdlib = rustpython_stdlib::stdlib_module_defs(&builder.ctx);
         let asyncio = asyncio::module_def(&builder.ctx);
         let micropython = mpmods::micropython_module_def(&builder.ctx);
@@ -115,6 +177,7 @@ impl RuntimeBuilder {
         let tls = tlsmod::module_def(&builder.ctx);
         let machine = pinmods::machine::module_def(&builder.ctx);
         let pyb = pinmods::pyb::module_def(&builder.ctx);
+        let microloop = host::microloop_mod::module_def(&builder.ctx);
         let interp = builder
             .add_native_modules(&stdlib)
             .add_native_module(asyncio)
@@ -123,10 +186,10 @@ impl RuntimeBuilder {
             .add_native_module(tls)
             .add_native_module(machine)
             .add_native_module(pyb)
+            .add_native_module(microloop)
             .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
             .add_frozen_modules(py_freeze!(dir = "../../../python-lib"))
             .build();
-        let rt = Runtime { interp };
         let clock = self.clock;
         let backend = self.pin_backend.unwrap_or_else(|| Box::new(SimBackend::new(Stimulus::default())));
         let mut pins = Pins::new(backend, clock.clone());
@@ -134,19 +197,42 @@ impl RuntimeBuilder {
         for observer in self.pin_observers {
             pins.observe(observer);
         }
-        rt.interp.enter(|vm| -> std::io::Result<()> {
-            asyncio::Scheduler::install(clock, pins)?;
-            mpmods::extend_std_modules(vm).map_err(|e| {
-                std::io::Error::other(traceback::format_exception(vm, &e))
-            })
+        let (sources, host_modules, stdout, stderr) = (self.sources, self.host_modules, self.stdout, self.stderr);
+        let link = interp.enter(|vm| -> std::io::Result<Arc<Link>> {
+            let link = asyncio::Scheduler::install(clock, pins, Some(signal_tx))?;
+            let setup = || -> PyResult<()> {
+                mpmods::extend_std_modules(vm)?;
+                if let Some(out) = stdout {
+                    output::install(vm, "stdout", out)?;
+                }
+                if let Some(err) = stderr {
+                    output::install(vm, "stderr", err)?;
+                }
+                for m in &host_modules {
+                    m.install(vm)?;
+                }
+                if !sources.is_empty() {
+                    let dict = vm.ctx.new_dict();
+                    for (name, source) in sources {
+                        dict.set_item(name.as_str(), vm.ctx.new_str(source).into(), vm)?;
+                    }
+                    let finder = vm.import("_microloop_sources", 0)?;
+                    finder.get_attr("install", vm)?.call((dict,), vm)?;
+                }
+                Ok(())
+            };
+            setup().map_err(|e| std::io::Error::other(traceback::format_exception(vm, &e)))?;
+            Ok(link)
         })?;
-        Ok(rt)
+        Ok(Runtime { interp, link })
     }
 }
 
 /// An interpreter with microloop's modules, bound to the thread that built it.
 pub struct Runtime {
     interp: Interpreter,
+    /// What the runtime shares with its [`Handle`]s.
+    link: Arc<Link>,
 }
 
 impl Runtime {
@@ -160,7 +246,17 @@ impl Runtime {
             pin_backend: None,
             pin_observers: Vec::new(),
             record_pins: false,
+            sources: Vec::new(),
+            host_modules: Vec::new(),
+            stdout: None,
+            stderr: None,
         }
+    }
+
+    /// A handle that other threads use to set flags, queue calls, stop or interrupt the
+    /// script (see [`Handle`]).
+    pub fn handle(&self) -> Handle {
+        Handle::new(self.link.clone())
     }
 
     /// Ends the pin recording at the present time and returns it: every line the scripts used
@@ -184,30 +280,53 @@ impl Runtime {
     pub fn run_file(&self, path: &str) -> Result<(), Error> {
         let source = std::fs::read_to_string(path).map_err(|source| Error::Open { path: path.to_owned(), source })?;
         self.enter(|vm| {
+            self.link.clear_raised();
             let result = main_scope(vm, Some(path)).and_then(|scope| exec(vm, scope, &source, path));
-            outcome(vm, result)
+            self.outcome(vm, result)
         })
     }
 
     /// Runs source text as `__main__` (the `-c` option); `name` is the file name tracebacks show.
     pub fn run_source(&self, source: &str, name: &str) -> Result<(), Error> {
         self.enter(|vm| {
+            self.link.clear_raised();
             let result = main_scope(vm, None).and_then(|scope| exec(vm, scope, source, name));
-            outcome(vm, result)
+            self.outcome(vm, result)
         })
     }
 
     /// Runs a module found on `sys.path` as `__main__` (the `-m` option).
     pub fn run_module(&self, module: &str) -> Result<(), Error> {
         self.enter(|vm| {
+            self.link.clear_raised();
             // runpy replaces the `__main__` module, so one must exist first.
             let result = main_scope(vm, None)
                 .and_then(|_| vm.import("runpy", 0))
                 .and_then(|runpy| runpy.get_attr("_run_module_as_main", vm))
                 .and_then(|f| f.call((vm.ctx.new_str(module), vm.ctx.new_bool(true)), vm))
                 .map(drop);
-            outcome(vm, result)
+            self.outcome(vm, result)
         })
+    }
+
+    /// Flushes the host's output writers, then turns the run's result into `Ok` or an
+    /// [`Error`].
+    fn outcome(&self, vm: &VirtualMachine, result: PyResult<()>) -> Result<(), Error> {
+        for name in ["stdout", "stderr"] {
+            if let Ok(out) = vm.sys_module.get_attr(name, vm)
+                && out.downcast_ref::<output::PyHostWriter>().is_some()
+            {
+                // A writer that fails here failed on the script's writes too, which raised.
+                let _ = vm.call_method(&out, "flush", ());
+            }
+        }
+        let interrupted = self.link.was_raised();
+        match outcome(vm, result) {
+            Err(Error::Exception(e)) if interrupted && e.type_name == "KeyboardInterrupt" => {
+                Err(Error::Interrupted { traceback: e.traceback })
+            }
+            other => other,
+        }
     }
 }
 
@@ -222,6 +341,12 @@ pub enum Error {
         code: ExitCode,
         /// The text of a non-int object given to `sys.exit`, which a command line prints.
         message: Option<String>,
+    },
+    /// A [`Handle`] interrupted the run ([`Handle::interrupt`] or a deadline) and the
+    /// script did not catch the KeyboardInterrupt.
+    Interrupted {
+        /// Where the script was, in MicroPython's format.
+        traceback: String,
     },
     /// The script file could not be read.
     Open {
@@ -250,6 +375,7 @@ impl Error {
         match self {
             Error::Exception(_) => 1,
             Error::Exit { code, .. } => *code,
+            Error::Interrupted { .. } => 130,
             Error::Open { .. } => 2,
         }
     }
@@ -263,6 +389,7 @@ impl std::fmt::Display for Error {
             Error::Exception(e) => f.write_str(e.traceback.trim_end()),
             Error::Exit { message: Some(m), .. } => f.write_str(m),
             Error::Exit { code, message: None } => write!(f, "exit status {code}"),
+            Error::Interrupted { .. } => f.write_str("interrupted"),
             Error::Open { path, source } => {
                 write!(f, "can't open file '{path}': [Errno {}] {source}", source.raw_os_error().unwrap_or(0))
             }
@@ -304,6 +431,7 @@ fn outcome(vm: &VirtualMachine, result: PyResult<()>) -> Result<(), Error> {
 impl Drop for Runtime {
     /// Drops the loop's tasks while the interpreter still exists, so coroutines finalise.
     fn drop(&mut self) {
+        self.link.close();
         self.interp.enter(|_vm| {
             asyncio::Scheduler::uninstall();
             asyncio::forget_shared_sleep();

@@ -10,7 +10,7 @@
 //! order. Tasks made ready during a pass run in the next one.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +24,9 @@ use rustpython_vm::{
 };
 
 use super::event::PyThreadSafeFlag;
+use crate::Value;
+use crate::host::{Link, Message, PyHostCall, resolve_callable};
+use rustpython_vm::signal::UserSignalSender;
 use super::lock::PyLock;
 use super::task::{PyTask, Wait};
 use crate::pinmods::{PinGlue, Soft};
@@ -68,6 +71,14 @@ pub(crate) struct Scheduler {
     pins_token: Option<Token>,
     /// Set when the pin backend's descriptor turned readable: edges wait to be read.
     pins_ready: Cell<bool>,
+    /// What this runtime shares with the host's other threads.
+    pub link: Arc<Link>,
+    /// Async host calls that a task awaits; scanned when another thread notifies.
+    host_calls: RefCell<Vec<PyRef<PyHostCall>>>,
+    /// The flag objects `microloop.flag(name)` gave out, one per name.
+    named_flags: RefCell<HashMap<String, PyRef<PyThreadSafeFlag>>>,
+    /// Calls the host queued with `call_soon_threadsafe`, run at the next pass.
+    calls: RefCell<VecDeque<(String, Vec<Value>)>>,
 }
 
 /// The tasks parked on one descriptor, each with the readiness it waits for.
@@ -78,8 +89,9 @@ thread_local! {
 }
 
 impl Scheduler {
-    fn new(clock: Arc<dyn Clock>, pins: Pins) -> std::io::Result<Self> {
+    fn new(clock: Arc<dyn Clock>, pins: Pins, signal: Option<UserSignalSender>) -> std::io::Result<Self> {
         let mut reactor = Reactor::new()?;
+        let link = Link::new(reactor.notifier(), signal);
         let pins_token = pins.event_fd().map(|fd| reactor.register(fd, Interest::Read)).transpose()?;
         Ok(Scheduler {
             ready: RefCell::new(VecDeque::new()),
@@ -99,23 +111,30 @@ impl Scheduler {
             pins: RefCell::new(PinGlue::new(pins)),
             pins_token,
             pins_ready: Cell::new(false),
+            link,
+            host_calls: RefCell::new(Vec::new()),
+            named_flags: RefCell::new(HashMap::new()),
+            calls: RefCell::new(VecDeque::new()),
         })
     }
 
     /// Installs a fresh scheduler on this thread with the given clock and pin bank, dropping
-    /// the old one. Must be called inside `Interpreter::enter` so dropped tasks can finalise.
-    pub fn install(clock: Arc<dyn Clock>, pins: Pins) -> std::io::Result<()> {
-        let new = Rc::new(Scheduler::new(clock, pins)?);
+    /// the old one, and returns its link to other threads. `signal` reaches the interpreter
+    /// between bytecodes, for interrupts. Must be called inside `Interpreter::enter` so dropped
+    /// tasks can finalise.
+    pub fn install(clock: Arc<dyn Clock>, pins: Pins, signal: Option<UserSignalSender>) -> std::io::Result<Arc<Link>> {
+        let new = Rc::new(Scheduler::new(clock, pins, signal)?);
+        let link = new.link.clone();
         let old = SCHED.with(|s| s.borrow_mut().replace(new));
         drop(old);
-        Ok(())
+        Ok(link)
     }
 
     /// Installs a scheduler on the system clock unless this thread has one.
     pub fn ensure_installed() -> std::io::Result<()> {
         if SCHED.with(|s| s.borrow().is_none()) {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
-            Scheduler::install(clock.clone(), Pins::simulated(clock))?;
+            Scheduler::install(clock.clone(), Pins::simulated(clock), None)?;
         }
         Ok(())
     }
@@ -133,9 +152,10 @@ impl Scheduler {
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         let flags = std::mem::take(&mut *self.flags.borrow_mut());
         let io = std::mem::take(&mut *self.io_waiters.borrow_mut());
+        let host = std::mem::take(&mut *self.host_calls.borrow_mut());
         self.io_waiting.set(0);
         self.stop.set(false);
-        drop((ready, timers, flags, io));
+        drop((ready, timers, flags, io, host));
     }
 
     pub fn now_us(&self) -> u64 {
@@ -195,7 +215,32 @@ impl Scheduler {
                     self.io_waiting.set(self.io_waiting.get() - (before - list.len()));
                 }
             }
+            Wait::Host(call) => {
+                // Completion wakes a task without detaching it, so reaching here means the
+                // task is being cancelled: the host hears of it.
+                call.cancel_wait(task);
+                self.host_calls.borrow_mut().retain(|c| !c.is(&call));
+            }
         }
+    }
+
+    /// Parks `task` until the host completes `call`.
+    pub(crate) fn park_host(&self, task: PyRef<PyTask>, call: PyRef<PyHostCall>) {
+        let mut calls = self.host_calls.borrow_mut();
+        if !calls.iter().any(|c| c.is(&call)) {
+            calls.push(call.clone());
+        }
+        task.set_wait(Wait::Host(call));
+    }
+
+    /// The flag object for `microloop.flag(name)`, shared with the host under that name.
+    pub(crate) fn named_flag(&self, name: &str, vm: &VirtualMachine) -> PyRef<PyThreadSafeFlag> {
+        use rustpython_vm::PyPayload;
+        self.named_flags
+            .borrow_mut()
+            .entry(name.to_owned())
+            .or_insert_with(|| PyThreadSafeFlag::from_shared(self.link.flag(name)).into_ref(&vm.ctx))
+            .clone()
     }
 
     /// Parks `task` until the descriptor registered under `token` is ready for `interest`.
@@ -319,22 +364,70 @@ impl Scheduler {
             let until = change.map_or(end, |t| t.clamp(now, end));
             if self.clock.is_manual() {
                 self.clock.advance_to(until);
-            } else if self.pins_token.is_some() {
-                // Hardware edges wake the poller; tasks it wakes run when the loop next does.
-                self.poll(Some(Duration::from_micros(until - now)), vm)?;
             } else {
-                std::thread::sleep(Duration::from_micros(until - now));
-                vm.check_signals()?;
+                // Hardware edges and the host's interrupt wake the poller; tasks it wakes run
+                // when the loop next does.
+                self.poll(Some(Duration::from_micros(until - now)), vm)?;
             }
         }
     }
 
-    /// Wakes the waiters of ThreadSafeFlags set from other threads.
-    fn wake_flagged(&self) {
+    /// Takes in what other threads did since the last look: ThreadSafeFlags set, host calls
+    /// completed, calls and stops sent through a handle, and raises a pending interrupt.
+    fn take_wakeups(&self, vm: &VirtualMachine) -> PyResult<()> {
         let flags = self.flags.borrow().clone();
         for flag in flags {
             if let Some(task) = flag.waiter().filter(|_| flag.is_set()) {
                 self.wake(task);
+            }
+        }
+        if !self.host_calls.borrow().is_empty() {
+            let mut woken = Vec::new();
+            self.host_calls.borrow_mut().retain(|call| match call.completed_waiter() {
+                Some(task) => {
+                    woken.push(task);
+                    false
+                }
+                None => call.has_waiter(),
+            });
+            for task in woken {
+                self.push_ready(task);
+            }
+        }
+        for message in self.link.take_messages() {
+            match message {
+                Message::Call(name, args) => self.calls.borrow_mut().push_back((name, args)),
+                Message::Stop => self.stop.set(true),
+            }
+        }
+        self.link.take_interrupt(vm)
+    }
+
+    /// Runs the calls the host queued with `call_soon_threadsafe`, oldest first. A coroutine
+    /// one returns becomes a task; an exception goes to the exception handler.
+    fn run_calls(&self, vm: &VirtualMachine) -> PyResult<()> {
+        loop {
+            let next = self.calls.borrow_mut().pop_front();
+            let Some((name, args)) = next else { return Ok(()) };
+            let args: Vec<PyObjectRef> = args.iter().map(|a| a.to_python(vm)).collect();
+            let result = resolve_callable(&name, vm).and_then(|f| f.call(args, vm)).and_then(|ret| {
+                if ret.downcast_ref::<rustpython_vm::builtins::PyCoroutine>().is_some() {
+                    PyTask::spawn(ret, vm)?;
+                }
+                Ok(())
+            });
+            let Err(exc) = result else { continue };
+            if escapes_loop(&exc, vm) {
+                return Err(exc);
+            }
+            let context = vm.ctx.new_dict();
+            let message = vm.ctx.new_str(format!("Exception in callback {name}"));
+            let reported = context
+                .set_item("message", message.into(), vm)
+                .and_then(|_| context.set_item("exception", exc.into(), vm))
+                .and_then(|_| self.call_exception_handler(context.into(), vm));
+            if let Err(e) = reported {
+                crate::traceback::print_exception(vm, &e, None);
             }
         }
     }
@@ -344,6 +437,8 @@ impl Scheduler {
         !self.timers.borrow().is_empty()
             || !self.flags.borrow().is_empty()
             || self.io_waiting.get() > 0
+            || !self.host_calls.borrow().is_empty()
+            || self.link.has_handles()
             || self.pins.borrow().pins.may_interrupt()
     }
 
@@ -356,11 +451,11 @@ impl Scheduler {
             .map_err(|e| vm.new_os_error(e.to_string()))?;
         self.dispatch_io(&events);
         drop(events);
+        // The notification is taken before anything can raise: a Notifier wakes the poller
+        // only when no notification is pending, so one left pending would mute the rest.
+        let woken = if self.reactor.borrow().take_notified() { self.take_wakeups(vm) } else { Ok(()) };
         vm.check_signals()?;
-        if self.reactor.borrow().take_notified() {
-            self.wake_flagged();
-        }
-        Ok(())
+        woken
     }
 
     /// Blocks until the next deadline, a notification or I/O, when no task is ready.
@@ -433,13 +528,19 @@ impl Scheduler {
             self.run_scheduled(vm)?;
             if self.ready.borrow().is_empty() {
                 if !self.can_wake() {
-                    match main {
-                        // run_until_complete: nothing can ever finish the main task (MicroPython
-                        // returns here instead of hanging).
-                        Some(_) => return Ok(()),
-                        // run_forever runs until stop(); with no task left only a signal
-                        // (Ctrl-C) can end it now, so sleep in the poller until then.
-                        None => self.poll(None, vm)?,
+                    // What a thread sent just before letting go of its handle is taken in
+                    // first; only then is the loop sure nothing can wake it.
+                    if self.reactor.borrow().take_notified() {
+                        self.take_wakeups(vm)?;
+                    } else {
+                        match main {
+                            // run_until_complete: nothing can ever finish the main task (MicroPython
+                            // returns here instead of hanging).
+                            Some(_) => return Ok(()),
+                            // run_forever runs until stop(); with no task left only a signal
+                            // (Ctrl-C) can end it now, so sleep in the poller until then.
+                            None => self.poll(None, vm)?,
+                        }
                     }
                 } else {
                     self.wait_idle(vm)?;
@@ -448,9 +549,10 @@ impl Scheduler {
             } else if self.io_waiting.get() > 0 || self.pins_token.is_some() {
                 self.poll(Some(Duration::ZERO), vm)?;
             } else if self.reactor.borrow().take_notified() {
-                self.wake_flagged();
+                self.take_wakeups(vm)?;
             }
             self.expire_timers();
+            self.run_calls(vm)?;
             let batch = self.ready.borrow().len();
             for _ in 0..batch {
                 let next = self.ready.borrow_mut().pop_front();

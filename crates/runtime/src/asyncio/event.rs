@@ -121,6 +121,11 @@ const _: fn() = || {
 };
 
 impl FlagShared {
+    /// A clear flag whose `set` wakes the loop through `notifier`.
+    pub(crate) fn new(notifier: Notifier) -> Self {
+        FlagShared { flag: AtomicBool::new(false), notifier }
+    }
+
     /// Sets the flag from any thread and wakes the loop's poller.
     pub fn set(&self) {
         self.flag.store(true, Ordering::Release);
@@ -152,6 +157,11 @@ impl PyThreadSafeFlag {
         self.shared.clone()
     }
 
+    /// A flag object around a flag the host shares (`microloop.flag`).
+    pub(crate) fn from_shared(shared: Arc<FlagShared>) -> Self {
+        PyThreadSafeFlag { shared, waiter: RefCell::new(None) }
+    }
+
     /// Forgets `task` as the waiter, unless a later waiter has replaced it.
     pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
         let mut waiter = self.waiter.borrow_mut();
@@ -164,8 +174,7 @@ impl PyThreadSafeFlag {
 impl Constructor for PyThreadSafeFlag {
     type Args = ();
     fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        let shared = FlagShared { flag: AtomicBool::new(false), notifier: sched().notifier() };
-        Ok(PyThreadSafeFlag { shared: Arc::new(shared), waiter: RefCell::new(None) })
+        Ok(PyThreadSafeFlag::from_shared(Arc::new(FlagShared::new(sched().notifier()))))
     }
 }
 

@@ -48,6 +48,8 @@ pub(crate) enum Wait {
     Gather(Rc<GatherState>),
     /// A stream or server waiting for its descriptor (reactor token) to become ready.
     Io(microloop_core::Token),
+    /// Awaiting an async host function's result; cancelling the task tells the host.
+    Host(PyRef<crate::host::PyHostCall>),
 }
 
 /// Someone to tell when a task finishes.
