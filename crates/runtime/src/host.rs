@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -167,11 +167,25 @@ type SyncFn = dyn Fn(&[Value]) -> Result<Value, HostError>;
 /// returned at once is raised by the call itself, before anything is awaited.
 type AsyncFn = dyn Fn(&[Value], Completion) -> Result<(), HostError>;
 
+/// A host function. The runtime owns it; Python's function objects only point at it, so the
+/// host's closures (and whatever they hold: channels, devices) are dropped with the runtime
+/// even if the interpreter leaks the Python objects.
+#[derive(Clone)]
+pub(crate) enum HostFn {
+    Sync(Rc<SyncFn>),
+    Async(Rc<AsyncFn>),
+}
+
+/// What a Python function object holds of a [`HostFn`].
+enum WeakFn {
+    Sync(Weak<SyncFn>),
+    Async(Weak<AsyncFn>),
+}
+
 /// One entry of a [`HostModule`].
 #[derive(Clone)]
 enum Item {
-    Sync(Rc<SyncFn>),
-    Async(Rc<AsyncFn>),
+    Fn(HostFn),
     Constant(Value),
 }
 
@@ -228,7 +242,7 @@ impl HostModule {
     /// Adds a function Python calls as `name(*args)`; it runs on the loop's thread and blocks
     /// the loop while it runs, so it should return quickly.
     pub fn function(mut self, name: impl Into<String>, f: impl Fn(&[Value]) -> Result<Value, HostError> + 'static) -> Self {
-        self.items.push((name.into(), Item::Sync(Rc::new(f))));
+        self.items.push((name.into(), Item::Fn(HostFn::Sync(Rc::new(f)))));
         self
     }
 
@@ -246,7 +260,7 @@ impl HostModule {
         name: impl Into<String>,
         f: impl Fn(&[Value], Completion) -> Result<(), HostError> + 'static,
     ) -> Self {
-        self.items.push((name.into(), Item::Async(Rc::new(f))));
+        self.items.push((name.into(), Item::Fn(HostFn::Async(Rc::new(f)))));
         self
     }
 
@@ -256,8 +270,8 @@ impl HostModule {
         self
     }
 
-    /// Builds the Python module and puts it in `sys.modules`.
-    pub(crate) fn install(&self, vm: &VirtualMachine) -> PyResult<()> {
+    /// Builds the Python module and puts it in `sys.modules`; the functions go to `owner`.
+    pub(crate) fn install(&self, vm: &VirtualMachine, owner: &mut Vec<HostFn>) -> PyResult<()> {
         let dict = vm.ctx.new_dict();
         dict.set_item("__name__", vm.ctx.new_str(self.name.as_str()).into(), vm)?;
         let _ = PyHostFunction::make_static_type();
@@ -265,9 +279,13 @@ impl HostModule {
         for (name, item) in &self.items {
             let value: PyObjectRef = match item {
                 Item::Constant(v) => v.to_python(vm),
-                Item::Sync(_) | Item::Async(_) => {
-                    let f = PyHostFunction { module: self.name.clone(), name: name.clone(), item: item.clone() };
-                    f.into_ref(&vm.ctx).into()
+                Item::Fn(f) => {
+                    let func = match f {
+                        HostFn::Sync(f) => WeakFn::Sync(Rc::downgrade(f)),
+                        HostFn::Async(f) => WeakFn::Async(Rc::downgrade(f)),
+                    };
+                    owner.push(f.clone());
+                    PyHostFunction { module: self.name.clone(), name: name.clone(), func }.into_ref(&vm.ctx).into()
                 }
             };
             dict.set_item(name.as_str(), value, vm)?;
@@ -284,7 +302,7 @@ impl HostModule {
 struct PyHostFunction {
     module: String,
     name: String,
-    item: Item,
+    func: WeakFn,
 }
 
 impl fmt::Debug for PyHostFunction {
@@ -309,12 +327,14 @@ impl Callable for PyHostFunction {
             return Err(vm.new_type_error("function doesn't take keyword arguments"));
         }
         let values = args.args.iter().map(|a| Value::from_python(a, vm)).collect::<PyResult<Vec<_>>>()?;
-        match &zelf.item {
-            Item::Sync(f) => match f(&values) {
+        let gone = || vm.new_runtime_error(format!("host function {}.{} called after its runtime ended", zelf.module, zelf.name));
+        match &zelf.func {
+            WeakFn::Sync(f) => match f.upgrade().ok_or_else(gone)?(&values) {
                 Ok(v) => Ok(v.to_python(vm)),
                 Err(e) => Err(e.to_python(vm)),
             },
-            Item::Async(f) => {
+            WeakFn::Async(f) => {
+                let f = f.upgrade().ok_or_else(gone)?;
                 let call = Arc::new(CallShared {
                     name: format!("{}.{}", zelf.module, zelf.name),
                     state: Mutex::new(CallState::Pending),
@@ -324,7 +344,6 @@ impl Callable for PyHostFunction {
                 f(&values, Completion { call: Some(call.clone()) }).map_err(|e| e.to_python(vm))?;
                 Ok(PyHostCall { call, waiter: Default::default() }.into_ref(&vm.ctx).into())
             }
-            Item::Constant(_) => unreachable!("constants are not wrapped as functions"),
         }
     }
 }

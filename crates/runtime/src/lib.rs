@@ -33,7 +33,7 @@ pub use rustpython_vm;
 pub use value::Value;
 pub use host::{Closed, Completion, ErrorKind, Handle, HostError, HostModule};
 
-use host::Link;
+use host::{HostFn, Link};
 use output::Sink;
 
 /// What a run ended with, as a process exit status: 0, 1 for an uncaught exception (its
@@ -198,6 +198,7 @@ impl RuntimeBuilder {
             pins.observe(observer);
         }
         let (sources, host_modules, stdout, stderr) = (self.sources, self.host_modules, self.stdout, self.stderr);
+        let mut host_fns = Vec::new();
         let link = interp.enter(|vm| -> std::io::Result<Arc<Link>> {
             let link = asyncio::Scheduler::install(clock, pins, Some(signal_tx))?;
             let setup = || -> PyResult<()> {
@@ -209,7 +210,7 @@ impl RuntimeBuilder {
                     output::install(vm, "stderr", err)?;
                 }
                 for m in &host_modules {
-                    m.install(vm)?;
+                    m.install(vm, &mut host_fns)?;
                 }
                 if !sources.is_empty() {
                     let dict = vm.ctx.new_dict();
@@ -224,7 +225,7 @@ impl RuntimeBuilder {
             setup().map_err(|e| std::io::Error::other(traceback::format_exception(vm, &e)))?;
             Ok(link)
         })?;
-        Ok(Runtime { interp, link })
+        Ok(Runtime { interp, link, host_fns })
     }
 }
 
@@ -233,6 +234,8 @@ pub struct Runtime {
     interp: Interpreter,
     /// What the runtime shares with its [`Handle`]s.
     link: Arc<Link>,
+    /// The host modules' functions, dropped with the runtime.
+    host_fns: Vec<HostFn>,
 }
 
 impl Runtime {
@@ -432,7 +435,11 @@ impl Drop for Runtime {
     /// Drops the loop's tasks while the interpreter still exists, so coroutines finalise.
     fn drop(&mut self) {
         self.link.close();
-        self.interp.enter(|_vm| {
+        // The host's closures and output writers go now, whatever the interpreter keeps: a
+        // worker waiting for a channel they hold sees it close, a file is flushed and closed.
+        self.host_fns.clear();
+        self.interp.enter(|vm| {
+            output::release(vm);
             asyncio::Scheduler::uninstall();
             asyncio::forget_shared_sleep();
         });

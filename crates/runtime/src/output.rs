@@ -25,7 +25,8 @@ pub(crate) enum Sink {
 #[pyclass(module = "microloop", name = "HostWriter")]
 #[derive(PyPayload)]
 pub(crate) struct PyHostWriter {
-    sink: RefCell<Sink>,
+    /// None once the runtime has released it.
+    sink: RefCell<Option<Sink>>,
 }
 
 impl fmt::Debug for PyHostWriter {
@@ -37,7 +38,7 @@ impl fmt::Debug for PyHostWriter {
 impl PyHostWriter {
     pub(crate) fn new_ref(sink: Sink, vm: &VirtualMachine) -> PyRef<Self> {
         let _ = Self::make_static_type();
-        PyHostWriter { sink: RefCell::new(sink) }.into_ref(&vm.ctx)
+        PyHostWriter { sink: RefCell::new(Some(sink)) }.into_ref(&vm.ctx)
     }
 }
 
@@ -47,10 +48,11 @@ impl PyHostWriter {
     #[pymethod]
     fn write(&self, data: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
         let mut sink = self.sink.try_borrow_mut().map_err(|_| vm.new_runtime_error("output written to from inside its own callback"))?;
+        let Some(sink) = sink.as_mut() else { return Err(closed(vm)) };
         let io = |r: std::io::Result<()>| r.map_err(|e| vm.new_os_error(e.to_string()));
         if let Some(s) = data.downcast_ref::<PyStr>() {
             let text = s.to_string_lossy();
-            match &mut *sink {
+            match sink {
                 Sink::Writer(w) => io(w.write_all(text.as_bytes()))?,
                 Sink::Callback(f) => f(&text),
             }
@@ -63,7 +65,7 @@ impl PyHostWriter {
         } else {
             return Err(vm.new_type_error(format!("object with buffer protocol required, not '{}'", data.class().name())));
         };
-        match &mut *sink {
+        match sink {
             Sink::Writer(w) => io(w.write_all(&bytes))?,
             Sink::Callback(f) => f(&String::from_utf8_lossy(&bytes)),
         }
@@ -74,7 +76,7 @@ impl PyHostWriter {
     #[pymethod]
     fn flush(&self, vm: &VirtualMachine) -> PyResult<()> {
         let mut sink = self.sink.try_borrow_mut().map_err(|_| vm.new_runtime_error("output flushed from inside its own callback"))?;
-        if let Sink::Writer(w) = &mut *sink {
+        if let Some(Sink::Writer(w)) = &mut *sink {
             w.flush().map_err(|e| vm.new_os_error(e.to_string()))?;
         }
         Ok(())
@@ -90,6 +92,26 @@ impl PyHostWriter {
     #[pymethod]
     fn isatty(&self) -> bool {
         false
+    }
+}
+
+/// What writing to a released writer raises.
+fn closed(vm: &VirtualMachine) -> rustpython_vm::builtins::PyBaseExceptionRef {
+    vm.new_value_error("I/O operation on closed file")
+}
+
+/// Drops the host's writers in `sys.stdout` and `sys.stderr` (the runtime is ending).
+pub(crate) fn release(vm: &VirtualMachine) {
+    for name in ["stdout", "stderr"] {
+        if let Ok(out) = vm.sys_module.get_attr(name, vm)
+            && let Some(w) = out.downcast_ref::<PyHostWriter>()
+            && let Ok(mut sink) = w.sink.try_borrow_mut()
+        {
+            if let Some(Sink::Writer(mut w)) = sink.take() {
+                // Nobody is left to tell of a failure; the runs flushed already.
+                let _ = w.flush();
+            }
+        }
     }
 }
 
