@@ -395,6 +395,27 @@ impl CallShared {
 ///
 /// Dropping a completion without completing it raises RuntimeError in the awaiting task, so a
 /// host that loses a call cannot leave a task waiting forever.
+///
+/// ```
+/// use std::time::Duration;
+/// use microloop_runtime::{HostModule, Runtime};
+///
+/// let slow = HostModule::new("bus").async_function("transfer", |args, done| {
+///     let n = args.len() as i64;
+///     // The work happens elsewhere; the loop runs other tasks meanwhile.
+///     std::thread::spawn(move || {
+///         std::thread::sleep(Duration::from_millis(10));
+///         done.ok(n * 8);
+///     });
+///     Ok(())
+/// });
+/// let rt = Runtime::builder().host_module(slow).build()?;
+/// rt.run_source(
+///     "import asyncio, bus\nasync def main():\n    assert await bus.transfer(1, 2) == 16\nasyncio.run(main())\n",
+///     "<bus>",
+/// )?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Completion {
     /// None once completed.
     call: Option<Arc<CallShared>>,

@@ -1,13 +1,32 @@
-//! microloop's RustPython glue: the native `asyncio` module, MicroPython's companion modules,
-//! and a [`Runtime`] that runs scripts with them.
+//! Runs MicroPython asyncio scripts inside a Rust program: microloop's native `asyncio`
+//! module, MicroPython's companion modules (`machine`, `pyb`, `micropython`, `time` with
+//! `ticks_ms`), and the embedding API.
+//!
+//! - [`RuntimeBuilder`] sets `sys.argv`, import paths, extra modules given as source,
+//!   [host modules](HostModule) of Rust functions (async ones too), where the script's pins
+//!   ([`pins::PinBackend`]) and output go, and the clock (real, or a [`ManualClock`] for virtual
+//!   time).
+//! - [`Runtime`] runs a file, source text or module and returns `Ok` or an [`Error`] carrying the
+//!   Python exception's type, message and traceback. A runtime lives on the thread that built
+//!   it; runtimes on different threads share nothing.
+//! - [`Handle`] is `Send`: other threads set named ThreadSafeFlags, queue calls on the loop
+//!   (`call_soon_threadsafe`), stop `run_forever`, and interrupt a run, at once or at a
+//!   deadline.
 //!
 //! ```no_run
-//! let rt = microloop_runtime::Runtime::builder().argv(["blink.py"]).build().unwrap();
+//! let rt = microloop_runtime::Runtime::builder().argv(["blink.py"]).build()?;
 //! if let Err(e) = rt.run_file("blink.py") {
 //!     eprintln!("{e}");
 //!     std::process::exit(e.exit_code());
 //! }
+//! # Ok::<(), std::io::Error>(())
 //! ```
+//!
+//! The crate's `examples/` hold three hosts: `blink_host` (a pin backend of its own),
+//! `sensor_host` (an async function completed by a worker thread) and `timed_stop` (a run
+//! stopped cleanly after 2 s).
+
+#![warn(missing_docs)]
 
 pub mod asyncio;
 mod host;
@@ -41,6 +60,20 @@ use output::Sink;
 pub type ExitCode = i32;
 
 /// Configures a [`Runtime`].
+///
+/// ```
+/// use microloop_runtime::Runtime;
+/// let log = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+/// let sink = log.clone();
+/// let rt = Runtime::builder()
+///     .argv(["app.py", "--fast"])
+///     .module("settings", "PERIOD_MS = 250\n")
+///     .stdout_fn(move |text| sink.borrow_mut().push_str(text))
+///     .build()?;
+/// rt.run_source("import sys, settings\nprint(sys.argv[1], settings.PERIOD_MS)\n", "app.py")?;
+/// assert_eq!(*log.borrow(), "--fast 250\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct RuntimeBuilder {
     /// `sys.argv`.
     argv: Vec<String>,
@@ -334,6 +367,23 @@ impl Runtime {
 }
 
 /// Why a run did not end normally.
+///
+/// ```
+/// use microloop_runtime::{Error, Runtime};
+/// let rt = Runtime::builder().stderr(std::io::sink()).build()?;
+/// match rt.run_source("def f():\n    raise ValueError('bad reading')\nf()\n", "probe.py") {
+///     Err(Error::Exception(e)) => {
+///         assert_eq!((e.type_name.as_str(), e.message.as_str()), ("ValueError", "bad reading"));
+///         assert_eq!(
+///             e.traceback,
+///             "Traceback (most recent call last):\n  File \"probe.py\", line 3, in <module>\n  File \"probe.py\", line 2, in f\nValueError: bad reading\n"
+///         );
+///     }
+///     other => panic!("{other:?}"),
+/// }
+/// assert_eq!(rt.run_source("import sys\nsys.exit(3)\n", "x.py").unwrap_err().exit_code(), 3);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug)]
 pub enum Error {
     /// An exception escaped the script.
