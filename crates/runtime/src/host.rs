@@ -518,6 +518,14 @@ impl PyHostCall {
         }
     }
 
+    /// Forgets the waiter (the loop is dropping its tasks) and tells the host.
+    pub(crate) fn abandon(&self) {
+        let waiter = self.waiter.borrow_mut().take();
+        if waiter.is_some() {
+            self.call.cancel();
+        }
+    }
+
     pub(crate) fn has_waiter(&self) -> bool {
         self.waiter.borrow().is_some()
     }

@@ -347,13 +347,15 @@ impl Runtime {
 
     /// Flushes the host's output writers, then turns the run's result into `Ok` or an
     /// [`Error`].
-    fn outcome(&self, vm: &VirtualMachine, result: PyResult<()>) -> Result<(), Error> {
+    fn outcome(&self, vm: &VirtualMachine, mut result: PyResult<()>) -> Result<(), Error> {
         for name in ["stdout", "stderr"] {
             if let Ok(out) = vm.sys_module.get_attr(name, vm)
                 && out.downcast_ref::<output::PyHostWriter>().is_some()
+                && let Err(e) = vm.call_method(&out, "flush", ())
+                && result.is_ok()
             {
-                // A writer that fails here failed on the script's writes too, which raised.
-                let _ = vm.call_method(&out, "flush", ());
+                // Output the host's writer could not take is an error of the run, not silence.
+                result = Err(e);
             }
         }
         let interrupted = self.link.was_raised();

@@ -342,8 +342,8 @@ fn a_deadline_interrupts_waits_of_an_hour_in_the_loop_and_in_time_sleep() {
         ("import asyncio\nasync def main():\n    await asyncio.sleep(3600)\nasyncio.run(main())\n", false),
         ("import time\ntry:\n    time.sleep(3600)\nexcept KeyboardInterrupt:\n    print('caught')\n", true),
     ] {
-        handle.interrupt_after(Duration::from_millis(200)).unwrap();
         let start = Instant::now();
+        handle.interrupt_after(Duration::from_millis(200)).unwrap();
         let result = run(&rt, src);
         let took = start.elapsed();
         // Not before the deadline; well before the hour (5 s leaves room for a loaded machine).
@@ -412,4 +412,46 @@ fn calls_sent_by_a_handle_since_dropped_still_run() {
     run(&rt, "import asyncio\ndone = asyncio.Event()\ndef hello(n):\n    print('hello', n)\n    done.set()\nasync def main():\n    await done.wait()\n    print('done')\nasyncio.run(main())\n")
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(*out.borrow(), "hello 1\ndone\n");
+}
+
+#[test]
+fn output_the_hosts_writer_refuses_fails_the_run() {
+    /// Takes writes into a buffer that it can never flush, like a pipe whose reader left.
+    struct Broken(Vec<u8>);
+    impl std::io::Write for Broken {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        }
+    }
+    let rt = Runtime::builder().stdout(Broken(Vec::new())).stderr(std::io::sink()).build().unwrap();
+    let Err(Error::Exception(e)) = run(&rt, "print('lost?')\n") else { panic!("the failed flush must surface") };
+    assert_eq!(e.type_name, "OSError");
+}
+
+#[test]
+fn a_new_event_loop_abandons_host_calls_and_tells_the_host() {
+    let told = Arc::new(AtomicBool::new(false));
+    let held: Arc<Mutex<Vec<Completion>>> = Arc::default();
+    let (t2, h2) = (told.clone(), held.clone());
+    let m = HostModule::new("slow").async_function("op", move |_, done| {
+        let t = t2.clone();
+        done.on_cancel(move || t.store(true, Ordering::SeqCst));
+        h2.lock().unwrap().push(done);
+        Ok(())
+    });
+    let rt = Runtime::builder().host_module(m).build().unwrap();
+    run(
+        &rt,
+        "import asyncio, slow\nasync def waiter():\n    await slow.op()\nasync def main():\n    asyncio.create_task(waiter())\n    await asyncio.sleep(0)\nasyncio.run(main())\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // asyncio.run returned with the other task still awaiting the host.
+    assert!(!told.load(Ordering::SeqCst));
+    run(&rt, "import asyncio\nasyncio.new_event_loop()\n").unwrap_or_else(|e| panic!("{e}"));
+    assert!(told.load(Ordering::SeqCst), "the host heard the call was abandoned");
+    assert!(held.lock().unwrap()[0].is_cancelled());
 }

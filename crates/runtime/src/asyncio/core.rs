@@ -23,12 +23,13 @@ use rustpython_vm::{
     protocol::PyIterReturn,
 };
 
-use super::event::PyThreadSafeFlag;
-use crate::Value;
-use crate::host::{Link, Message, PyHostCall, resolve_callable};
 use rustpython_vm::signal::UserSignalSender;
+
+use super::event::PyThreadSafeFlag;
 use super::lock::PyLock;
 use super::task::{PyTask, Wait};
+use crate::Value;
+use crate::host::{Link, Message, PyHostCall, resolve_callable};
 use crate::pinmods::{PinGlue, Soft};
 
 /// Most callbacks `micropython.schedule` queues before it raises, as on MicroPython ports.
@@ -153,6 +154,10 @@ impl Scheduler {
         let flags = std::mem::take(&mut *self.flags.borrow_mut());
         let io = std::mem::take(&mut *self.io_waiters.borrow_mut());
         let host = std::mem::take(&mut *self.host_calls.borrow_mut());
+        for call in &host {
+            // Nobody will await these any more: the host may stop working on them.
+            call.abandon();
+        }
         self.io_waiting.set(0);
         self.stop.set(false);
         drop((ready, timers, flags, io, host));
