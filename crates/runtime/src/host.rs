@@ -11,6 +11,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -166,6 +169,10 @@ type SyncFn = dyn Fn(&[Value]) -> Result<Value, HostError>;
 /// An async host function: starts its work and completes the [`Completion`] later; an error
 /// returned at once is raised by the call itself, before anything is awaited.
 type AsyncFn = dyn Fn(&[Value], Completion) -> Result<(), HostError>;
+/// What a future-returning host function gives back: the future the loop drives.
+type HostFuture = Pin<Box<dyn Future<Output = Result<Value, HostError>>>>;
+/// A host function returning a future; an error returned at once is raised by the call.
+type FutureFn = dyn Fn(&[Value]) -> Result<HostFuture, HostError>;
 
 /// A host function. The runtime owns it; Python's function objects only point at it, so the
 /// host's closures (and whatever they hold: channels, devices) are dropped with the runtime
@@ -174,12 +181,14 @@ type AsyncFn = dyn Fn(&[Value], Completion) -> Result<(), HostError>;
 pub(crate) enum HostFn {
     Sync(Rc<SyncFn>),
     Async(Rc<AsyncFn>),
+    Future(Rc<FutureFn>),
 }
 
 /// What a Python function object holds of a [`HostFn`].
 enum WeakFn {
     Sync(Weak<SyncFn>),
     Async(Weak<AsyncFn>),
+    Future(Weak<FutureFn>),
 }
 
 /// One entry of a [`HostModule`].
@@ -264,6 +273,53 @@ impl HostModule {
         self
     }
 
+    /// Adds an async function written as a Rust `Future`: Python calls `name(*args)` and awaits
+    /// what it returns, and the loop drives the future on its own thread, polling it whenever
+    /// its waker fires (from any thread). Cancelling the awaiting task drops the future.
+    ///
+    /// The future needs no executor of its own: a channel's receiver, a `JoinHandle` of a
+    /// task spawned on another runtime, or any future that wakes its waker will do. Futures
+    /// that need a particular runtime's reactor (its timers or sockets) must run there; await
+    /// their handle here.
+    ///
+    /// ```
+    /// use std::sync::mpsc;
+    /// use microloop_runtime::{HostError, HostModule, Runtime, Value};
+    ///
+    /// // A oneshot-style channel built from std: the worker sends, the future receives.
+    /// let m = HostModule::new("calc").async_fn("square", |args| {
+    ///     let n = args.first().and_then(Value::as_int).ok_or_else(|| HostError::type_error("int expected"))?;
+    ///     let (tx, rx) = mpsc::channel();
+    ///     let slot = std::sync::Arc::new(std::sync::Mutex::new(None::<std::task::Waker>));
+    ///     let waker_slot = slot.clone();
+    ///     std::thread::spawn(move || {
+    ///         tx.send(n * n).unwrap();
+    ///         if let Some(w) = waker_slot.lock().unwrap().take() { w.wake() }
+    ///     });
+    ///     Ok(async move {
+    ///         std::future::poll_fn(|cx| {
+    ///             *slot.lock().unwrap() = Some(cx.waker().clone());
+    ///             match rx.try_recv() {
+    ///                 Ok(v) => std::task::Poll::Ready(Ok(Value::Int(v))),
+    ///                 Err(_) => std::task::Poll::Pending,
+    ///             }
+    ///         })
+    ///         .await
+    ///     })
+    /// });
+    /// let rt = Runtime::builder().host_module(m).build()?;
+    /// rt.run_source("import asyncio, calc\nasync def main():\n    assert await calc.square(12) == 144\nasyncio.run(main())\n", "<calc>")?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn async_fn<F>(mut self, name: impl Into<String>, f: impl Fn(&[Value]) -> Result<F, HostError> + 'static) -> Self
+    where
+        F: Future<Output = Result<Value, HostError>> + 'static,
+    {
+        let f = move |args: &[Value]| f(args).map(|fut| Box::pin(fut) as HostFuture);
+        self.items.push((name.into(), Item::Fn(HostFn::Future(Rc::new(f)))));
+        self
+    }
+
     /// Adds a module attribute with a fixed value.
     pub fn constant(mut self, name: impl Into<String>, value: impl Into<Value>) -> Self {
         self.items.push((name.into(), Item::Constant(value.into())));
@@ -283,6 +339,7 @@ impl HostModule {
                     let func = match f {
                         HostFn::Sync(f) => WeakFn::Sync(Rc::downgrade(f)),
                         HostFn::Async(f) => WeakFn::Async(Rc::downgrade(f)),
+                        HostFn::Future(f) => WeakFn::Future(Rc::downgrade(f)),
                     };
                     owner.push(f.clone());
                     PyHostFunction { module: self.name.clone(), name: name.clone(), func }.into_ref(&vm.ctx).into()
@@ -320,6 +377,17 @@ impl Representable for PyHostFunction {
     }
 }
 
+impl PyHostFunction {
+    fn new_call(&self) -> Arc<CallShared> {
+        Arc::new(CallShared {
+            name: format!("{}.{}", self.module, self.name),
+            state: Mutex::new(CallState::Pending),
+            on_cancel: Mutex::new(None),
+            notifier: sched().notifier(),
+        })
+    }
+}
+
 impl Callable for PyHostFunction {
     type Args = FuncArgs;
     fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
@@ -335,14 +403,18 @@ impl Callable for PyHostFunction {
             },
             WeakFn::Async(f) => {
                 let f = f.upgrade().ok_or_else(gone)?;
-                let call = Arc::new(CallShared {
-                    name: format!("{}.{}", zelf.module, zelf.name),
-                    state: Mutex::new(CallState::Pending),
-                    on_cancel: Mutex::new(None),
-                    notifier: sched().notifier(),
-                });
+                let call = zelf.new_call();
                 f(&values, Completion { call: Some(call.clone()) }).map_err(|e| e.to_python(vm))?;
-                Ok(PyHostCall { call, waiter: Default::default() }.into_ref(&vm.ctx).into())
+                Ok(PyHostCall::new(call, None).into_ref(&vm.ctx).into())
+            }
+            WeakFn::Future(f) => {
+                let future = f.upgrade().ok_or_else(gone)?(&values).map_err(|e| e.to_python(vm))?;
+                let call = zelf.new_call();
+                let driven = Driven { future: RefCell::new(Some(future)), wake: Arc::new(FutureWake::new(call.clone())) };
+                let host_call = PyHostCall::new(call, Some(driven));
+                // The first poll starts the work, as calling a Completion-based function does.
+                host_call.drive();
+                Ok(host_call.into_ref(&vm.ctx).into())
             }
         }
     }
@@ -492,8 +564,42 @@ impl Drop for Completion {
 #[derive(PyPayload)]
 pub(crate) struct PyHostCall {
     call: Arc<CallShared>,
+    /// The future the loop drives, for a function added with `async_fn`.
+    driven: Option<Driven>,
     /// The task awaiting the call, while it sleeps.
-    waiter: std::cell::RefCell<Option<PyRef<PyTask>>>,
+    waiter: RefCell<Option<PyRef<PyTask>>>,
+}
+
+/// A host future and its waker.
+struct Driven {
+    /// None once it has finished or been dropped at cancellation.
+    future: RefCell<Option<HostFuture>>,
+    wake: Arc<FutureWake>,
+}
+
+/// The waker of a host future: marks it for polling and wakes the loop.
+struct FutureWake {
+    /// Set by `wake`, taken by the poll.
+    woken: AtomicBool,
+    /// The call, whose notifier wakes the loop.
+    call: Arc<CallShared>,
+}
+
+impl FutureWake {
+    fn new(call: Arc<CallShared>) -> Self {
+        FutureWake { woken: AtomicBool::new(true), call }
+    }
+}
+
+impl std::task::Wake for FutureWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.call.notifier.notify();
+    }
 }
 
 impl fmt::Debug for PyHostCall {
@@ -503,6 +609,34 @@ impl fmt::Debug for PyHostCall {
 }
 
 impl PyHostCall {
+    fn new(call: Arc<CallShared>, driven: Option<Driven>) -> Self {
+        PyHostCall { call, driven, waiter: RefCell::new(None) }
+    }
+
+    /// Polls the host future if its waker fired; a finished future completes the call.
+    pub(crate) fn drive(&self) {
+        let Some(d) = &self.driven else { return };
+        if !d.wake.woken.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(mut slot) = d.future.try_borrow_mut() else { return };
+        let Some(future) = slot.as_mut() else { return };
+        let waker = std::task::Waker::from(d.wake.clone());
+        if let std::task::Poll::Ready(result) = future.as_mut().poll(&mut std::task::Context::from_waker(&waker)) {
+            slot.take();
+            drop(slot);
+            Completion::finish(&self.call, result);
+        }
+    }
+
+    /// Drops the host future, if any: Rust's way of cancelling it.
+    fn drop_future(&self) {
+        if let Some(d) = &self.driven {
+            let future = d.future.try_borrow_mut().ok().and_then(|mut f| f.take());
+            drop(future);
+        }
+    }
+
     /// The sleeping task, if the host has completed the call.
     pub(crate) fn completed_waiter(&self) -> Option<PyRef<PyTask>> {
         if self.call.is_done() { self.waiter.borrow_mut().take() } else { None }
@@ -515,6 +649,7 @@ impl PyHostCall {
             waiter.take();
             drop(waiter);
             self.call.cancel();
+            self.drop_future();
         }
     }
 
@@ -523,6 +658,7 @@ impl PyHostCall {
         let waiter = self.waiter.borrow_mut().take();
         if waiter.is_some() {
             self.call.cancel();
+            self.drop_future();
         }
     }
 
@@ -549,6 +685,7 @@ impl SelfIter for PyHostCall {}
 
 impl IterNext for PyHostCall {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        zelf.drive();
         if let CallState::Done(result) = &*lock(&zelf.call.state) {
             return match result {
                 Ok(v) => Ok(PyIterReturn::StopIteration(Some(v.to_python(vm)))),
@@ -601,8 +738,10 @@ pub(crate) struct Link {
     deadline: Mutex<(Option<Instant>, bool)>,
     /// Wakes the deadline thread when the deadline changes or the runtime goes.
     deadline_changed: Condvar,
-    /// Whether a deadline thread is running.
+    /// Whether the watchdog thread is running.
     watchdog: AtomicBool,
+    /// Whether a run is in progress.
+    running: AtomicBool,
 }
 
 impl Link {
@@ -618,6 +757,7 @@ impl Link {
             deadline: Mutex::new((None, false)),
             deadline_changed: Condvar::new(),
             watchdog: AtomicBool::new(false),
+            running: AtomicBool::new(false),
         })
     }
 
@@ -660,13 +800,23 @@ impl Link {
         self.notifier.notify();
     }
 
+    /// Raises the interrupt: the loop sees it at its next wake-up, the interpreter at its next
+    /// signal check. The watchdog thread re-arms the interpreter's check until the interrupt
+    /// is taken (see [`Link::watch`]).
     fn interrupt(self: &Arc<Self>) {
         self.interrupt.store(true, Ordering::Release);
         self.notifier.notify();
+        self.trigger();
+        self.ensure_watchdog();
+        self.deadline_changed.notify_all();
+    }
+
+    /// Queues the interrupt check on the interpreter, which runs it between bytecodes, so a
+    /// script busy in pure Python is interrupted too.
+    fn trigger(self: &Arc<Self>) {
         if let Some(signal) = &self.signal {
             let link = Arc::downgrade(self);
-            // The interpreter runs this between bytecodes, so a script busy in pure Python is
-            // interrupted too. An error only means the interpreter is gone.
+            // An error only means the interpreter is gone.
             let _ = signal.send(Box::new(move |vm| match link.upgrade() {
                 Some(link) => link.take_interrupt(vm),
                 None => Ok(()),
@@ -674,7 +824,15 @@ impl Link {
         }
     }
 
-    /// The runtime is going away: the deadline thread can end.
+    /// Marks whether a run is in progress (the watchdog re-arms interrupts only then).
+    pub(crate) fn set_running(&self, running: bool) {
+        self.running.store(running, Ordering::Release);
+        if running {
+            self.deadline_changed.notify_all();
+        }
+    }
+
+    /// The runtime is going away: the watchdog thread can end.
     pub(crate) fn close(&self) {
         lock(&self.deadline).1 = true;
         self.deadline_changed.notify_all();
@@ -689,33 +847,52 @@ impl Link {
             d.0 = Some(at);
         }
         self.deadline_changed.notify_all();
-        if self.watchdog.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let link = self.clone();
-        std::thread::spawn(move || link.watch_deadline());
+        self.ensure_watchdog();
     }
 
-    /// The deadline thread: sleeps until the deadline, interrupts, and ends when the runtime
-    /// does.
-    fn watch_deadline(self: Arc<Self>) {
+    fn ensure_watchdog(self: &Arc<Self>) {
+        if !self.watchdog.swap(true, Ordering::AcqRel) {
+            let link = self.clone();
+            std::thread::spawn(move || link.watch());
+        }
+    }
+
+    /// The watchdog thread, started by the first deadline or interrupt and ended with the
+    /// runtime. It fires the deadline, and while an interrupt waits to be taken during a run it
+    /// queues the check again every 10 ms: the interpreter's "signal pending" flag is one for
+    /// the whole process, so another runtime's interpreter may clear it first and find
+    /// nothing of its own to run.
+    fn watch(self: Arc<Self>) {
+        const REARM: Duration = Duration::from_millis(10);
         let mut d = lock(&self.deadline);
         loop {
             if d.1 {
                 return;
             }
-            match d.0 {
-                None => d = self.deadline_changed.wait(d).unwrap_or_else(PoisonError::into_inner),
-                Some(at) => {
-                    let now = Instant::now();
-                    if now >= at {
-                        d.0 = None;
-                        self.interrupt();
-                    } else {
-                        d = self.deadline_changed.wait_timeout(d, at - now).unwrap_or_else(PoisonError::into_inner).0;
-                    }
-                }
+            let now = Instant::now();
+            if d.0.is_some_and(|at| now >= at) {
+                d.0 = None;
+                drop(d);
+                self.interrupt.store(true, Ordering::Release);
+                self.notifier.notify();
+                self.trigger();
+                d = lock(&self.deadline);
+                continue;
             }
+            let pending = self.interrupt.load(Ordering::Acquire) && self.running.load(Ordering::Acquire);
+            if pending {
+                self.trigger();
+            }
+            let until_deadline = d.0.map(|at| at - now);
+            let timeout = match (pending, until_deadline) {
+                (true, Some(t)) => Some(t.min(REARM)),
+                (true, None) => Some(REARM),
+                (false, t) => t,
+            };
+            d = match timeout {
+                Some(t) => self.deadline_changed.wait_timeout(d, t).unwrap_or_else(PoisonError::into_inner).0,
+                None => self.deadline_changed.wait(d).unwrap_or_else(PoisonError::into_inner),
+            };
         }
     }
 }

@@ -317,6 +317,7 @@ impl Runtime {
         let source = std::fs::read_to_string(path).map_err(|source| Error::Open { path: path.to_owned(), source })?;
         self.enter(|vm| {
             self.link.clear_raised();
+            self.link.set_running(true);
             let result = main_scope(vm, Some(path)).and_then(|scope| exec(vm, scope, &source, path));
             self.outcome(vm, result)
         })
@@ -326,6 +327,7 @@ impl Runtime {
     pub fn run_source(&self, source: &str, name: &str) -> Result<(), Error> {
         self.enter(|vm| {
             self.link.clear_raised();
+            self.link.set_running(true);
             let result = main_scope(vm, None).and_then(|scope| exec(vm, scope, source, name));
             self.outcome(vm, result)
         })
@@ -335,6 +337,7 @@ impl Runtime {
     pub fn run_module(&self, module: &str) -> Result<(), Error> {
         self.enter(|vm| {
             self.link.clear_raised();
+            self.link.set_running(true);
             // runpy replaces the `__main__` module, so one must exist first.
             let result = main_scope(vm, None)
                 .and_then(|_| vm.import("runpy", 0))
@@ -348,6 +351,7 @@ impl Runtime {
     /// Flushes the host's output writers, then turns the run's result into `Ok` or an
     /// [`Error`].
     fn outcome(&self, vm: &VirtualMachine, mut result: PyResult<()>) -> Result<(), Error> {
+        self.link.set_running(false);
         for name in ["stdout", "stderr"] {
             if let Ok(out) = vm.sys_module.get_attr(name, vm)
                 && out.downcast_ref::<output::PyHostWriter>().is_some()

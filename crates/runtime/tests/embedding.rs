@@ -455,3 +455,125 @@ fn a_new_event_loop_abandons_host_calls_and_tells_the_host() {
     assert!(told.load(Ordering::SeqCst), "the host heard the call was abandoned");
     assert!(held.lock().unwrap()[0].is_cancelled());
 }
+
+/// A one-shot channel as small as a test needs: the sender side fills the slot and wakes the
+/// waker the future left there.
+#[derive(Clone, Default)]
+struct Slot(Arc<Mutex<(Option<Result<Value, HostError>>, Option<std::task::Waker>)>>);
+
+impl Slot {
+    fn send(&self, v: Result<Value, HostError>) {
+        let mut s = self.0.lock().unwrap();
+        s.0 = Some(v);
+        if let Some(w) = s.1.take() {
+            w.wake();
+        }
+    }
+}
+
+/// The receiving future; it sets its flag when dropped before it finished, so a test can see
+/// cancellation.
+struct Recv(Slot, Arc<AtomicBool>, bool);
+
+impl std::future::Future for Recv {
+    type Output = Result<Value, HostError>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        let mut s = (self.0).0.lock().unwrap();
+        match s.0.take() {
+            Some(v) => {
+                drop(s);
+                self.2 = true;
+                std::task::Poll::Ready(v)
+            }
+            None => {
+                s.1 = Some(cx.waker().clone());
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+impl Drop for Recv {
+    fn drop(&mut self) {
+        if !self.2 {
+            self.1.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+#[test]
+fn future_host_functions_are_driven_by_the_loop_and_dropped_at_cancellation() {
+    let (tx, rx) = mpsc::channel::<(i64, Slot)>();
+    let dropped = Arc::new(AtomicBool::new(false));
+    let d2 = dropped.clone();
+    let m = HostModule::new("fut").async_fn("get", move |args| {
+        let n = args.first().and_then(Value::as_int).ok_or_else(|| HostError::type_error("int expected"))?;
+        let slot = Slot::default();
+        tx.send((n, slot.clone())).map_err(|_| HostError::runtime_error("worker gone"))?;
+        Ok(Recv(slot, d2.clone(), false))
+    });
+    // The worker answers 1 and 2 (an error) and never answers 3, whose task times out.
+    let worker = std::thread::spawn(move || {
+        for (n, slot) in rx.iter().take(3) {
+            match n {
+                1 => slot.send(Ok(Value::from("one"))),
+                2 => slot.send(Err(HostError::os_error(110, "no reply"))),
+                _ => std::mem::forget(slot),
+            }
+        }
+    });
+    let (b, out, _err) = capturing();
+    let rt = b.host_module(m).build().unwrap();
+    run(
+        &rt,
+        r#"
+import asyncio, fut
+async def main():
+    print(await fut.get(1))
+    try:
+        await fut.get(2)
+    except OSError as e:
+        print("OSError", e.errno)
+    try:
+        await asyncio.wait_for(fut.get(3), 0.05)
+    except asyncio.TimeoutError:
+        print("timed out")
+    try:
+        fut.get("x")
+    except TypeError as e:
+        print("TypeError", e)
+asyncio.run(main())
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    worker.join().unwrap();
+    assert_eq!(*out.borrow(), "one\nOSError 110\ntimed out\nTypeError int expected\n");
+    // Call 3's future was dropped when its task was cancelled.
+    assert!(dropped.load(Ordering::SeqCst));
+}
+
+#[test]
+fn busy_runtimes_on_two_threads_are_each_interrupted() {
+    // Both interpreters check the VM's process-wide "signal pending" flag at every bytecode, so
+    // each can clear the flag the other's interrupt raised; the handle must still get through.
+    let (tx, rx) = mpsc::channel();
+    let spawn = |tx: mpsc::Sender<_>| {
+        std::thread::spawn(move || {
+            let (m, ready) = ready_signal();
+            let rt = Runtime::builder().host_module(m).build().unwrap();
+            tx.send((rt.handle(), ready)).unwrap();
+            matches!(run(&rt, "import host\nhost.ready()\nwhile True:\n    pass\n"), Err(Error::Interrupted { .. }))
+        })
+    };
+    let threads = [spawn(tx.clone()), spawn(tx)];
+    let handles: Vec<_> = rx.iter().take(2).collect();
+    for (_, ready) in &handles {
+        ready.recv().unwrap();
+    }
+    for (handle, _) in &handles {
+        handle.interrupt().unwrap();
+    }
+    for t in threads {
+        assert!(t.join().unwrap(), "ended by the interrupt");
+    }
+}

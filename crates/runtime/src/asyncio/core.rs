@@ -387,6 +387,11 @@ impl Scheduler {
             }
         }
         if !self.host_calls.borrow().is_empty() {
+            // Host futures run no Python, but they are polled outside the borrow all the same.
+            let calls = self.host_calls.borrow().clone();
+            for call in &calls {
+                call.drive();
+            }
             let mut woken = Vec::new();
             self.host_calls.borrow_mut().retain(|call| match call.completed_waiter() {
                 Some(task) => {
