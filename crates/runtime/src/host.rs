@@ -686,11 +686,12 @@ impl SelfIter for PyHostCall {}
 impl IterNext for PyHostCall {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         zelf.drive();
-        if let CallState::Done(result) = &*lock(&zelf.call.state) {
-            return match result {
-                Ok(v) => Ok(PyIterReturn::StopIteration(Some(v.to_python(vm)))),
-                Err(e) => Err(e.to_python(vm)),
-            };
+        match &*lock(&zelf.call.state) {
+            CallState::Done(Ok(v)) => return Ok(PyIterReturn::StopIteration(Some(v.to_python(vm)))),
+            CallState::Done(Err(e)) => return Err(e.to_python(vm)),
+            // The host was told to stop: awaiting the call again cannot give a result.
+            CallState::Cancelled => return Err(crate::asyncio::new_cancelled_error(vm)),
+            CallState::Pending => {}
         }
         let cur = current_task(vm)?;
         {

@@ -577,3 +577,35 @@ fn busy_runtimes_on_two_threads_are_each_interrupted() {
         assert!(t.join().unwrap(), "ended by the interrupt");
     }
 }
+
+#[test]
+fn awaiting_a_cancelled_host_call_again_raises_cancelled_error() {
+    let held: Arc<Mutex<Vec<Completion>>> = Arc::default();
+    let h2 = held.clone();
+    let m = HostModule::new("slow").async_function("op", move |_, done| {
+        h2.lock().unwrap().push(done);
+        Ok(())
+    });
+    let (b, out, _err) = capturing();
+    let rt = b.host_module(m).build().unwrap();
+    run(
+        &rt,
+        r#"
+import asyncio, slow
+async def main():
+    call = slow.op()
+    try:
+        await asyncio.wait_for(call, 0.01)
+    except asyncio.TimeoutError:
+        print("timed out")
+    try:
+        await call
+    except asyncio.CancelledError:
+        print("cancelled")
+asyncio.run(main())
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(*out.borrow(), "timed out\ncancelled\n");
+    assert!(held.lock().unwrap()[0].is_cancelled());
+}
