@@ -48,4 +48,4 @@ async def main():
 
 
 elapsed = asyncio.run(main())
-print("echo", int(CLIENTS * ROUNDS / elapsed), "round trips/s")
+print("echo", int(CLIENTS * ROUNDS / elapsed), "round-trips/s")

@@ -56,4 +56,4 @@ async def main():
 
 
 elapsed = asyncio.run(main())
-print("echo_tls", int(CLIENTS * ROUNDS / elapsed), "round trips/s")
+print("echo_tls", int(CLIENTS * ROUNDS / elapsed), "round-trips/s")

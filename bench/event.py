@@ -34,4 +34,4 @@ async def main():
 start = now_s()
 asyncio.run(main())
 elapsed = now_s() - start
-print("event", int(TRIPS / elapsed), "round trips/s")
+print("event", int(TRIPS / elapsed), "round-trips/s")
