@@ -8,7 +8,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use microloop_runtime::{Completion, Error, ErrorKind, HostError, HostModule, Runtime, RuntimeBuilder, Value};
+use microloop_runtime::{Completion, Error, ErrorKind, Handle, HostError, HostModule, Runtime, RuntimeBuilder, Value};
 
 /// Text written by the script, shared with the callback that collects it.
 type Captured = Rc<RefCell<String>>;
@@ -142,7 +142,6 @@ asyncio.run(main())
 
 #[test]
 fn cancelling_the_awaiting_task_tells_the_host() {
-    let (tx, rx) = mpsc::channel::<(Vec<Value>, Completion)>();
     let told = Arc::new(AtomicBool::new(false));
     let held: Arc<Mutex<Vec<Completion>>> = Arc::default();
     let (t2, h2) = (told.clone(), held.clone());
@@ -153,7 +152,6 @@ fn cancelling_the_awaiting_task_tells_the_host() {
         h2.lock().unwrap().push(done);
         Ok(())
     });
-    drop((tx, rx));
     let rt = b.host_module(m).build().unwrap();
     run(
         &rt,
@@ -238,20 +236,25 @@ fn ready_signal() -> (HostModule, mpsc::Receiver<()>) {
     (m, rx)
 }
 
-#[test]
-fn call_soon_threadsafe_runs_functions_and_coroutines_on_the_loop() {
+/// Runs `src`, which calls `host.ready()` once it waits; at that moment another thread does
+/// `act` with the runtime's handle. Returns the runtime, the run's result, stdout and stderr.
+fn run_when_ready(src: &str, act: impl FnOnce(Handle) + Send + 'static) -> (Runtime, Result<(), Error>, Captured, Captured) {
     let (m, ready) = ready_signal();
     let (b, out, err) = capturing();
     let rt = b.host_module(m).build().unwrap();
     let handle = rt.handle();
-    let sender = std::thread::spawn(move || {
+    let actor = std::thread::spawn(move || {
         ready.recv().unwrap();
-        handle.call_soon_threadsafe("on_message", [Value::from("hi "), Value::Int(2)]).unwrap();
-        handle.call_soon_threadsafe("missing", []).unwrap();
-        handle.call_soon_threadsafe("lib.later", [Value::from("bye")]).unwrap();
+        act(handle);
     });
-    let result = run(
-        &rt,
+    let result = run(&rt, src);
+    actor.join().unwrap();
+    (rt, result, out, err)
+}
+
+#[test]
+fn call_soon_threadsafe_runs_functions_and_coroutines_on_the_loop() {
+    let (_rt, result, out, err) = run_when_ready(
         r#"
 import asyncio, host, sys
 class lib:
@@ -269,8 +272,12 @@ async def main():
     print("main done")
 asyncio.run(main())
 "#,
+        |handle| {
+            handle.call_soon_threadsafe("on_message", [Value::from("hi "), Value::Int(2)]).unwrap();
+            handle.call_soon_threadsafe("missing", []).unwrap();
+            handle.call_soon_threadsafe("lib.later", [Value::from("bye")]).unwrap();
+        },
     );
-    sender.join().unwrap();
     result.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(*out.borrow(), "message hi hi \ncoroutine bye\nmain done\n", "stderr: {}", err.borrow());
     assert_eq!(*err.borrow(), "Exception in callback missing\nNameError: name 'missing' isn't defined\n");
@@ -278,53 +285,32 @@ asyncio.run(main())
 
 #[test]
 fn a_live_handle_keeps_the_loop_waiting_and_dropping_it_lets_the_run_end() {
-    let (m, ready) = ready_signal();
-    let (b, out, _err) = capturing();
-    let rt = b.host_module(m).build().unwrap();
-    let handle = rt.handle();
-    let dropper = std::thread::spawn(move || {
-        ready.recv().unwrap();
-        drop(handle);
-    });
     // Nothing but the handle could set the event: with it gone the run ends, as MicroPython's
     // run_until_complete does when no task can run again.
-    run(&rt, "import asyncio, host\nasync def main():\n    host.ready()\n    await asyncio.Event().wait()\n    print('never')\nasyncio.run(main())\nprint('returned')\n")
-        .unwrap_or_else(|e| panic!("{e}"));
-    dropper.join().unwrap();
+    let (_rt, result, out, _err) = run_when_ready(
+        "import asyncio, host\nasync def main():\n    host.ready()\n    await asyncio.Event().wait()\n    print('never')\nasyncio.run(main())\nprint('returned')\n",
+        drop,
+    );
+    result.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(*out.borrow(), "returned\n");
 }
 
 #[test]
 fn stop_ends_run_forever_and_the_script_cleans_up() {
-    let (m, ready) = ready_signal();
-    let (b, out, _err) = capturing();
-    let rt = b.host_module(m).build().unwrap();
-    let handle = rt.handle();
-    let stopper = std::thread::spawn(move || {
-        ready.recv().unwrap();
-        handle.stop().unwrap();
-    });
-    run(
-        &rt,
+    let (_rt, result, out, _err) = run_when_ready(
         "import asyncio, host\nasync def serve():\n    host.ready()\n    await asyncio.sleep(3600)\nloop = asyncio.get_event_loop()\nloop.create_task(serve())\ntry:\n    loop.run_forever()\nfinally:\n    print('cleaned up')\n",
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    stopper.join().unwrap();
+        |handle| handle.stop().unwrap(),
+    );
+    result.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(*out.borrow(), "cleaned up\n");
 }
 
 #[test]
 fn interrupt_stops_a_script_busy_in_python_code() {
-    let (m, ready) = ready_signal();
-    let (b, out, _err) = capturing();
-    let rt = b.host_module(m).build().unwrap();
-    let handle = rt.handle();
-    let t = std::thread::spawn(move || {
-        ready.recv().unwrap();
-        handle.interrupt().unwrap();
-    });
-    let result = run(&rt, "import host\nn = 0\ntry:\n    host.ready()\n    while True:\n        n += 1\nfinally:\n    print('finally ran')\n");
-    t.join().unwrap();
+    let (rt, result, out, _err) = run_when_ready(
+        "import host\nn = 0\ntry:\n    host.ready()\n    while True:\n        n += 1\nfinally:\n    print('finally ran')\n",
+        |handle| handle.interrupt().unwrap(),
+    );
     let Err(Error::Interrupted { traceback }) = result else { panic!("{result:?}") };
     assert!(traceback.ends_with("KeyboardInterrupt: \n"), "{traceback}");
     assert_eq!(*out.borrow(), "finally ran\n");
@@ -359,13 +345,13 @@ fn a_deadline_interrupts_waits_of_an_hour_in_the_loop_and_in_time_sleep() {
 
 #[test]
 fn runtimes_on_separate_threads_keep_their_flags_and_interrupts_apart() {
-    let (ready_tx, ready_rx) = mpsc::channel::<mpsc::Sender<()>>();
-    let spawn = |name: &'static str, ready_tx: mpsc::Sender<_>| {
+    // Each thread sends back its runtime's handle and the receiver its `host.ready()` signals.
+    let spawn = |name: &'static str, handles: mpsc::Sender<_>| {
         std::thread::spawn(move || {
             let (m, ready) = ready_signal();
             let (b, out, _err) = capturing();
             let rt = b.host_module(m).build().unwrap();
-            ready_tx.send((name, rt.handle(), ready)).unwrap();
+            handles.send((name, rt.handle(), ready)).unwrap();
             let result = run(
                 &rt,
                 "import asyncio, host, microloop\nasync def main():\n    host.ready()\n    await microloop.flag('go').wait()\n    print('go')\ntry:\n    asyncio.run(main())\nexcept KeyboardInterrupt:\n    print('interrupted')\n",
@@ -373,7 +359,6 @@ fn runtimes_on_separate_threads_keep_their_flags_and_interrupts_apart() {
             result.map(|()| out.borrow().clone()).map_err(|e| e.to_string())
         })
     };
-    let _ = ready_rx;
     let (tx, rx) = mpsc::channel();
     let a = spawn("a", tx.clone());
     let b = spawn("b", tx);
@@ -387,7 +372,6 @@ fn runtimes_on_separate_threads_keep_their_flags_and_interrupts_apart() {
     handles[1].1.interrupt().unwrap();
     assert_eq!(a.join().unwrap().unwrap(), "go\n");
     assert_eq!(b.join().unwrap().unwrap(), "interrupted\n");
-    drop(ready_tx);
 }
 
 #[test]
