@@ -331,7 +331,7 @@ impl HostModule {
         let dict = vm.ctx.new_dict();
         dict.set_item("__name__", vm.ctx.new_str(self.name.as_str()).into(), vm)?;
         let _ = PyHostFunction::make_static_type();
-        let _ = PyHostCall::make_static_type();
+        crate::asyncio::fastpath::install_await(&PyHostCall::make_static_type(), vm);
         for (name, item) in &self.items {
             let value: PyObjectRef = match item {
                 Item::Constant(v) => v.to_python(vm),
@@ -668,12 +668,7 @@ impl PyHostCall {
 }
 
 #[pyclass(with(IterNext, Iterable, Representable))]
-impl PyHostCall {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyHostCall {}
 
 impl Representable for PyHostCall {
     fn repr_str(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {

@@ -497,7 +497,7 @@ impl Drop for Runtime {
         self.interp.enter(|vm| {
             output::release(vm);
             asyncio::Scheduler::uninstall();
-            asyncio::forget_shared_sleep();
+            asyncio::forget_shared_objects();
         });
     }
 }

@@ -48,3 +48,25 @@ fn a_missing_file_is_an_open_error() {
     assert_eq!(e.exit_code(), 2);
     assert_eq!(e.to_string(), "can't open file '/nonexistent/script.py': [Errno 2] No such file or directory (os error 2)");
 }
+
+#[test]
+fn wrong_arguments_to_sleep_raise_micropythons_type_errors() {
+    let out = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let sink = out.clone();
+    let rt = Runtime::builder().stdout_fn(move |text| sink.borrow_mut().push_str(text)).build().unwrap();
+    let script = "import asyncio\n\
+                  for f, args, kwargs in ((asyncio.sleep, (), {}), (asyncio.sleep_ms, (1, 2), {}), (asyncio.sleep, (), {'t': 1})):\n\
+                  \x20   try:\n\
+                  \x20       f(*args, **kwargs)\n\
+                  \x20   except TypeError as e:\n\
+                  \x20       print(e)\n\
+                  print(asyncio.sleep, asyncio.sleep_ms.__name__)\n";
+    rt.run_source(script, "args.py").unwrap();
+    assert_eq!(
+        *out.borrow(),
+        "function takes 1 positional arguments but 0 were given\n\
+         function takes 1 positional arguments but 2 were given\n\
+         function doesn't take keyword arguments\n\
+         <built-in function sleep> sleep_ms\n"
+    );
+}

@@ -84,12 +84,7 @@ pub struct PyEventWait {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyEventWait {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyEventWait {}
 
 impl SelfIter for PyEventWait {}
 
@@ -214,12 +209,7 @@ pub struct PyFlagWait {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyFlagWait {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyFlagWait {}
 
 impl SelfIter for PyFlagWait {}
 

@@ -52,12 +52,7 @@ impl PySleep {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PySleep {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PySleep {}
 
 impl SelfIter for PySleep {}
 
@@ -114,12 +109,7 @@ impl PyWaitFor {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyWaitFor {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyWaitFor {}
 
 impl SelfIter for PyWaitFor {}
 
@@ -259,12 +249,7 @@ impl PyGather {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyGather {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyGather {}
 
 impl SelfIter for PyGather {}
 

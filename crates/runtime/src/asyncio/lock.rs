@@ -112,12 +112,7 @@ pub struct PyLockAcquire {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyLockAcquire {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyLockAcquire {}
 
 impl SelfIter for PyLockAcquire {}
 

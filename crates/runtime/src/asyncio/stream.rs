@@ -339,12 +339,7 @@ pub struct PyStreamOp {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyStreamOp {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyStreamOp {}
 
 impl SelfIter for PyStreamOp {}
 
@@ -473,12 +468,7 @@ impl PyValue {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyValue {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyValue {}
 
 impl SelfIter for PyValue {}
 
@@ -554,12 +544,7 @@ impl PyOpenConnection {
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyOpenConnection {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
-}
+impl PyOpenConnection {}
 
 impl SelfIter for PyOpenConnection {}
 
@@ -734,10 +719,6 @@ pub struct PyServe {
 
 #[pyclass(with(IterNext, Iterable))]
 impl PyServe {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
 
     /// Cancellation: closes the listener; a cancel from `Server.close()` ends the task
     /// normally, any other (the parent task was cancelled) propagates.
@@ -792,10 +773,6 @@ pub struct PyStartServer {
 
 #[pyclass(with(IterNext, Iterable))]
 impl PyStartServer {
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
 
     /// Cancelled during the initial yield: close the new server and pass the exception on.
     #[pymethod]
@@ -877,6 +854,20 @@ pub(crate) fn init_types() {
     PyServer::make_static_type();
     PyServe::make_static_type();
     PyStartServer::make_static_type();
+}
+
+/// Gives the stream awaitables the cheap `__await__` (see `fastpath`).
+pub(crate) fn install_awaits(vm: &VirtualMachine) {
+    use rustpython_vm::class::PyClassImpl;
+    for typ in [
+        PyStreamOp::make_static_type(),
+        PyValue::make_static_type(),
+        PyOpenConnection::make_static_type(),
+        PyServe::make_static_type(),
+        PyStartServer::make_static_type(),
+    ] {
+        super::fastpath::install_await(&typ, vm);
+    }
 }
 
 /// The `Stream` type, exported as `Stream`, `StreamReader` and `StreamWriter`.

@@ -303,16 +303,12 @@ impl PyTask {
     fn cancel(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult<bool> {
         PyTask::cancel_task(&zelf, vm)
     }
-
-    /// Awaiting a task waits for it to finish and gives its value or raises its exception.
-    #[pymethod]
-    fn __await__(zelf: PyRef<Self>) -> PyRef<Self> {
-        zelf
-    }
 }
 
 impl SelfIter for PyTask {}
 
+/// Awaiting a task (`__await__` is a [`super::fastpath::AwaitSlot`]) waits for it to finish and
+/// gives its value or raises its exception.
 impl IterNext for PyTask {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         if zelf.is_done() {

@@ -1,0 +1,196 @@
+//! Cheaper entry points on the path every task step takes: `await x` and `sleep(t)`.
+//!
+//! `await x` on a native awaitable makes the VM look `__await__` up on the type and call it.
+//! A `#[pymethod]` there is a method descriptor: each await builds a bound method, packs the
+//! receiver into an argument vector, binds it and drops both again (about 1,100 instructions
+//! of the 7,700 a `switch` step cost). [`AwaitSlot`] replaces it: its `__get__` hands out a
+//! small [`AwaitWrapper`] that returns the receiver when called, as CPython's
+//! `method-wrapper` does for `coroutine.__await__`.
+//!
+//! A call from Python to a builtin function copies its arguments into a `FuncArgs` and binds
+//! them. [`FastFunction`] takes the VM's argument vector directly through the type's
+//! vectorcall slot; `sleep` and `sleep_ms` use it.
+
+use std::cell::RefCell;
+
+use rustpython_vm::{
+    AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::PyType,
+    class::PyClassImpl,
+    function::FuncArgs,
+    identifier, pyclass,
+    types::{Callable, GetDescriptor, Representable},
+};
+
+/// The `__await__` attribute of microloop's awaitable types.
+#[pyclass(module = false, name = "wrapper_descriptor")]
+#[derive(Debug, PyPayload)]
+pub(crate) struct AwaitSlot {
+    /// The name of the type it was installed on, for its repr.
+    owner: String,
+}
+
+#[pyclass(with(GetDescriptor, Representable))]
+impl AwaitSlot {}
+
+impl GetDescriptor for AwaitSlot {
+    fn descr_get(zelf: PyObjectRef, obj: Option<PyObjectRef>, _cls: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult {
+        Ok(match obj {
+            Some(obj) if !vm.is_none(&obj) => AwaitWrapper::bind(obj, vm).into(),
+            _ => zelf,
+        })
+    }
+}
+
+impl Representable for AwaitSlot {
+    fn repr_str(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
+        Ok(format!("<slot wrapper '__await__' of '{}' objects>", zelf.owner))
+    }
+}
+
+/// `x.__await__`: calling it returns `x`, which is its own iterator.
+#[pyclass(module = false, name = "method-wrapper")]
+#[derive(Debug, PyPayload)]
+pub(crate) struct AwaitWrapper {
+    target: RefCell<PyObjectRef>,
+}
+
+thread_local! {
+    /// The wrapper the last `await` used. `await` drops its wrapper at once, so the next one
+    /// can reuse it instead of allocating; a wrapper somebody kept is never reused.
+    static SPARE: RefCell<Option<PyRef<AwaitWrapper>>> = const { RefCell::new(None) };
+}
+
+impl AwaitWrapper {
+    /// `target.__await__`, on the spare wrapper when nobody else holds it.
+    fn bind(target: PyObjectRef, vm: &VirtualMachine) -> PyRef<Self> {
+        // What is replaced is dropped after the borrows end: dropping an object can run code.
+        let (wrapper, _replaced) = SPARE.with(|cell| {
+            let mut spare = cell.borrow_mut();
+            match spare.as_ref() {
+                Some(wrapper) if wrapper.as_object().strong_count() == 1 => {
+                    let old = wrapper.target.replace(target);
+                    (wrapper.clone(), Some(old))
+                }
+                _ => {
+                    let wrapper = AwaitWrapper { target: RefCell::new(target) }.into_ref(&vm.ctx);
+                    let old = spare.replace(wrapper.clone());
+                    (wrapper, old.map(Into::into))
+                }
+            }
+        });
+        wrapper
+    }
+
+    /// Drops this thread's spare wrapper (with the interpreter it belongs to).
+    pub(crate) fn forget_spare() {
+        let spare = SPARE.with(|cell| cell.borrow_mut().take());
+        drop(spare);
+    }
+}
+
+#[pyclass(with(Callable, Representable))]
+impl AwaitWrapper {}
+
+impl Callable for AwaitWrapper {
+    type Args = ();
+    fn call(zelf: &Py<Self>, _args: (), _vm: &VirtualMachine) -> PyResult {
+        Ok(zelf.target.borrow().clone())
+    }
+}
+
+impl Representable for AwaitWrapper {
+    fn repr_str(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
+        let target = zelf.target.borrow();
+        Ok(format!(
+            "<method-wrapper '__await__' of {} object at {:#x}>",
+            target.class().name(),
+            target.get_id()
+        ))
+    }
+}
+
+/// Makes `typ.__await__` an [`AwaitSlot`] (once: the types are shared by every interpreter).
+/// The type's instances must be their own iterators.
+pub(crate) fn install_await(typ: &Py<PyType>, vm: &VirtualMachine) {
+    AwaitSlot::make_static_type();
+    AwaitWrapper::make_static_type();
+    let name = identifier!(vm, __await__);
+    if typ.get_direct_attr(name).is_some_and(|attr| attr.downcastable::<AwaitSlot>()) {
+        return;
+    }
+    let slot = AwaitSlot { owner: typ.name().to_string() }.into_ref(&vm.ctx);
+    typ.set_attr(name, slot.into());
+}
+
+/// What a [`FastFunction`] runs: the positional arguments, already counted.
+pub(crate) type FastBody = fn(&[PyObjectRef], &VirtualMachine) -> PyResult;
+
+/// A builtin function with a fixed number of positional arguments, called through the
+/// vectorcall slot without building a `FuncArgs`.
+#[pyclass(module = false, name = "builtin_function_or_method")]
+#[derive(Debug, PyPayload)]
+pub(crate) struct FastFunction {
+    name: &'static str,
+    arity: usize,
+    body: FastBody,
+}
+
+impl FastFunction {
+    /// The function object, to put in a module.
+    pub(crate) fn new_ref(name: &'static str, arity: usize, body: FastBody, vm: &VirtualMachine) -> PyRef<Self> {
+        let typ = Self::make_static_type();
+        if typ.slots.vectorcall.load().is_none() {
+            typ.slots.vectorcall.store(Some(vectorcall));
+        }
+        FastFunction { name, arity, body }.into_ref(&vm.ctx)
+    }
+
+    fn invoke(&self, args: &[PyObjectRef], keywords: bool, vm: &VirtualMachine) -> PyResult {
+        if keywords {
+            return Err(vm.new_type_error("function doesn't take keyword arguments"));
+        }
+        if args.len() != self.arity {
+            return Err(vm.new_type_error(format!(
+                "function takes {} positional arguments but {} were given",
+                self.arity,
+                args.len()
+            )));
+        }
+        (self.body)(args, vm)
+    }
+}
+
+/// The vectorcall slot: `args` holds the positional arguments, then the keyword values.
+fn vectorcall(
+    zelf: &PyObject,
+    args: Vec<PyObjectRef>,
+    nargs: usize,
+    kwnames: Option<&[PyObjectRef]>,
+    vm: &VirtualMachine,
+) -> PyResult {
+    let zelf = zelf.downcast_ref::<FastFunction>().expect("the slot of FastFunction's own type");
+    let keywords = kwnames.is_some_and(|names| !names.is_empty());
+    zelf.invoke(&args[..nargs.min(args.len())], keywords, vm)
+}
+
+#[pyclass(with(Callable, Representable))]
+impl FastFunction {
+    #[pygetset]
+    fn __name__(&self) -> &'static str {
+        self.name
+    }
+}
+
+impl Callable for FastFunction {
+    type Args = FuncArgs;
+    fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        zelf.invoke(&args.args, !args.kwargs.is_empty(), vm)
+    }
+}
+
+impl Representable for FastFunction {
+    fn repr_str(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
+        Ok(format!("<built-in function {}>", zelf.name))
+    }
+}
