@@ -4,8 +4,9 @@
 //! what is left is the cost of resuming a coroutine on rustpython-vm, which bounds what any
 //! scheduler on this VM can reach. `bench/run` compares the `switch` workload with it.
 //!
-//! The awaitable and `sleep_ms` take the same fast paths as microloop's (`__await__` and the
-//! call), from the same source file, so the ceiling moves with them.
+//! The awaitable, `sleep_ms` and the module attribute lookup take the same fast paths as
+//! microloop's (`__await__`, the call, `module.name`), from the same source file, so the
+//! ceiling moves with them.
 //!
 //! ```text
 //! cargo bench -p microloop-runtime --bench ceiling
@@ -90,6 +91,7 @@ fn main() {
         .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
         .build();
     let rate = interp.enter(|vm| {
+        fastpath::install_module_getattr(vm);
         let scope = vm.new_scope_with_builtins();
         let src = format!(
             "import ceiling\nasync def worker():\n    for _ in range({ROUNDS}):\n        await ceiling.sleep_ms(0)\ncoros = [worker() for _ in range({TASKS})]\n"

@@ -240,6 +240,7 @@ impl RuntimeBuilder {
         let link = interp.enter(|vm| -> std::io::Result<Arc<Link>> {
             let link = asyncio::Scheduler::install(clock, pins, Some(signal_tx))?;
             let setup = || -> PyResult<()> {
+                asyncio::fastpath::install_module_getattr(vm);
                 mpmods::extend_std_modules(vm)?;
                 if let Some(out) = stdout {
                     output::install(vm, "stdout", out)?;

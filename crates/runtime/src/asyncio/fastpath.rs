@@ -10,12 +10,19 @@
 //! A call from Python to a builtin function copies its arguments into a `FuncArgs` and binds
 //! them. [`FastFunction`] takes the VM's argument vector directly through the type's
 //! vectorcall slot; `sleep` and `sleep_ms` use it.
+//!
+//! `asyncio.sleep` itself, like any `module.name`, went through the VM's generic attribute
+//! lookup: an intern-table probe, a search of the module type's MRO, and a dict lookup that
+//! hashes the name's bytes again (about 800 instructions). [`install_module_getattr`] puts a
+//! module getattro in front that looks the name up in the module's dict with its cached hash,
+//! and hands everything else to the VM's own.
 
 use std::cell::RefCell;
+use std::sync::OnceLock;
 
 use rustpython_vm::{
     AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::PyType,
+    builtins::{PyModule, PyStr, PyType},
     class::PyClassImpl,
     function::FuncArgs,
     identifier, pyclass,
@@ -193,4 +200,44 @@ impl Representable for FastFunction {
     fn repr_str(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
         Ok(format!("<built-in function {}>", zelf.name))
     }
+}
+
+/// A type's attribute-lookup slot.
+type Getattro = fn(&PyObject, &Py<PyStr>, &VirtualMachine) -> PyResult;
+
+/// The VM's own getattro for modules, which [`module_getattro`] falls back to.
+static VM_MODULE_GETATTRO: OnceLock<Getattro> = OnceLock::new();
+
+/// Makes `module.name` look in the module's dict first (once per process: the module type is
+/// shared by every interpreter).
+///
+/// The generic lookup's order is kept: a data descriptor on the type would win over the dict,
+/// so the fast path is taken only for plain module objects (not subclasses, which may define
+/// properties) and names that are not dunders, and only if every attribute of the module type
+/// and its bases is a dunder, so no such descriptor can exist. A miss goes to the VM's getattro
+/// (module `__getattr__`, the error message).
+pub(crate) fn install_module_getattr(vm: &VirtualMachine) {
+    let typ = vm.ctx.types.module_type;
+    let Some(current) = typ.slots.getattro.load() else { return };
+    if current as usize == module_getattro as Getattro as usize {
+        return;
+    }
+    let only_dunders = typ.mro.read().iter().chain(std::iter::once(&typ.to_owned())).all(|cls| {
+        cls.attributes.read().keys().all(|name| name.as_bytes().starts_with(b"__"))
+    });
+    if !only_dunders || VM_MODULE_GETATTRO.set(current).is_err() {
+        return;
+    }
+    typ.slots.getattro.store(Some(module_getattro));
+}
+
+fn module_getattro(obj: &PyObject, name: &Py<PyStr>, vm: &VirtualMachine) -> PyResult {
+    if let Some(module) = obj.downcast_ref_if_exact::<PyModule>(vm)
+        && !name.as_bytes().starts_with(b"__")
+        && let Some(value) = module.dict().get_item_opt(name, vm)?
+    {
+        return Ok(value);
+    }
+    let vm_getattro = VM_MODULE_GETATTRO.get().expect("set before the slot is replaced");
+    vm_getattro(obj, name, vm)
 }
