@@ -722,5 +722,22 @@ pub(crate) fn ms_to_us(ms: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
 
 /// Raises RuntimeError unless a task is running: awaiting asyncio primitives needs one.
 pub(crate) fn current_task(vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
-    sched().current().ok_or_else(|| vm.new_runtime_error("no running event loop"))
+    sched().current().ok_or_else(no_running_loop(vm))
+}
+
+/// Runs `f` with the scheduler and the running task, borrowed rather than cloned (the sleep
+/// path runs this twice per task switch). `f` must not run Python code. Raises RuntimeError
+/// unless a task is running.
+pub(crate) fn with_current<R>(vm: &VirtualMachine, f: impl FnOnce(&Scheduler, &PyRef<PyTask>) -> R) -> PyResult<R> {
+    SCHED.with(|cell| {
+        let sched = cell.borrow();
+        let sched = sched.as_deref().ok_or_else(no_running_loop(vm))?;
+        let task = sched.cur_task.borrow();
+        let task = task.as_ref().ok_or_else(no_running_loop(vm))?;
+        Ok(f(sched, task))
+    })
+}
+
+fn no_running_loop(vm: &VirtualMachine) -> impl FnOnce() -> PyBaseExceptionRef + '_ {
+    || vm.new_runtime_error("no running event loop")
 }

@@ -12,7 +12,7 @@ use rustpython_vm::{
     types::{IterNext, Iterable, SelfIter},
 };
 
-use super::core::{Scheduler, current_task, sched};
+use super::core::{Scheduler, current_task, sched, with_current};
 use super::task::{PyTask, Wait, Waiter};
 
 /// The awaitable `sleep`/`sleep_ms` return. One per thread is reused, as MicroPython reuses its
@@ -58,16 +58,17 @@ impl SelfIter for PySleep {}
 
 impl IterNext for PySleep {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
-        let cur = current_task(vm)?;
-        if cur.slept.replace(false) {
-            return Ok(PyIterReturn::StopIteration(None));
-        }
-        let Some(delay) = zelf.delay.take() else {
-            return Ok(PyIterReturn::StopIteration(None));
-        };
-        cur.slept.set(true);
-        sched().park_for(cur, delay);
-        Ok(PyIterReturn::Return(vm.ctx.none()))
+        with_current(vm, |sched, cur| {
+            if cur.slept.replace(false) {
+                return PyIterReturn::StopIteration(None);
+            }
+            let Some(delay) = zelf.delay.take() else {
+                return PyIterReturn::StopIteration(None);
+            };
+            cur.slept.set(true);
+            sched.park_for(cur.clone(), delay);
+            PyIterReturn::Return(vm.ctx.none())
+        })
     }
 }
 
