@@ -3,7 +3,12 @@
 //! [`Conn`] never blocks. Each operation either completes ([`Step::Ready`]) or says which
 //! readiness to wait for ([`Step::Blocked`]); the caller parks on the reactor and calls again.
 //! An operation only reports `Blocked` after the descriptor said `WouldBlock`, which is what the
-//! edge-triggered reactor needs to report the next change.
+//! edge-triggered reactor needs to report the next change. The one exception saves a system
+//! call per message: a read from a socket that returned fewer bytes than asked for drained the
+//! socket, so epoll will report the next bytes as a new event (tokio relies on the same). The
+//! caller passes the count of read events the reactor has seen for the descriptor
+//! ([`Conn::set_read_epoch`]); until it moves on, a read reports `Blocked` without asking the
+//! kernel for the `WouldBlock` it would get.
 //!
 //! Received bytes wait in the read buffer until taken, so a reader that is cancelled half-way
 //! through a line loses nothing. Written bytes wait in the write buffer until the kernel (or
@@ -236,12 +241,25 @@ pub struct Conn {
     wbuf: Buf,
     /// TLS only: the session has ended (close_notify or the socket's end-of-file).
     tls_eof: bool,
+    /// The reactor's count of read events for the descriptor, as last passed by the caller
+    /// (None: unknown, so every read asks the kernel).
+    read_epoch: Option<u64>,
+    /// The read epoch at which a socket read came back short (drained the socket).
+    drained_at: Option<u64>,
 }
 
 impl Conn {
     /// A stream over a plain transport.
     pub fn new(io: Transport) -> Self {
-        Conn { io, tls: None, rbuf: Buf::default(), wbuf: Buf::default(), tls_eof: false }
+        Conn {
+            io,
+            tls: None,
+            rbuf: Buf::default(),
+            wbuf: Buf::default(),
+            tls_eof: false,
+            read_epoch: None,
+            drained_at: None,
+        }
     }
 
     /// A TLS stream: `tls` is a fresh client or server session over `io`. The handshake runs as
@@ -304,6 +322,12 @@ impl Conn {
         self.wbuf.len()
     }
 
+    /// Tells the stream how many read (or error) events the reactor has reported for its
+    /// descriptor so far; see the module's documentation. Call it before each read attempt.
+    pub fn set_read_epoch(&mut self, epoch: Option<u64>) {
+        self.read_epoch = epoch;
+    }
+
     /// Receives more bytes into the read buffer. `Ready(n)` with `n > 0` when bytes arrived,
     /// `Ready(0)` at end of stream.
     pub fn fill(&mut self) -> StreamResult<usize> {
@@ -317,11 +341,18 @@ impl Conn {
         if self.tls.is_some() {
             return self.tls_fill();
         }
+        let socket = matches!(self.io, Transport::Socket(_));
+        if socket && self.read_epoch.is_some() && self.drained_at == self.read_epoch {
+            return Ok(Step::Blocked(Interest::Read));
+        }
         let limit = limit.clamp(1, CHUNK);
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
             match retry(|| RawIo(&self.io).read(&mut scratch[..limit])) {
                 Ok(n) => {
+                    if socket && n > 0 && n < limit {
+                        self.drained_at = self.read_epoch;
+                    }
                     self.rbuf.extend(&scratch[..n]);
                     Ok(Step::Ready(n))
                 }

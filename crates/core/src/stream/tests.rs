@@ -94,6 +94,44 @@ fn a_limited_fill_leaves_the_rest_in_the_kernel() {
 }
 
 #[test]
+fn a_short_read_skips_the_next_read_until_the_read_epoch_moves_on() {
+    let (mut a, mut b) = plain_pair();
+    b.set_read_epoch(Some(7));
+    a.write(b"first").unwrap();
+    wait(b.raw_fd(), Interest::Read);
+    assert_eq!(b.fill().unwrap(), Step::Ready(5), "5 of 64 KiB: a short read");
+    a.write(b"second").unwrap();
+    wait(b.raw_fd(), Interest::Read);
+    // Same epoch: the socket counts as drained, and the bytes stay in the kernel.
+    assert_eq!(b.fill().unwrap(), Step::Blocked(Interest::Read));
+    assert_eq!(b.take(100), b"first");
+    // The reactor reported an event: the next read asks the kernel again.
+    b.set_read_epoch(Some(8));
+    assert_eq!(b.fill().unwrap(), Step::Ready(6));
+    assert_eq!(b.take(100), b"second");
+}
+
+#[test]
+fn a_full_read_or_an_unknown_epoch_always_asks_the_kernel() {
+    let (mut a, mut b) = plain_pair();
+    b.set_read_epoch(Some(1));
+    a.write(b"0123456789").unwrap();
+    wait(b.raw_fd(), Interest::Read);
+    // As many bytes as asked for: the socket may hold more.
+    assert_eq!(b.fill_upto(4).unwrap(), Step::Ready(4));
+    assert_eq!(b.fill().unwrap(), Step::Ready(6));
+    // Short, but with no epoch known the next read still asks (and hears WouldBlock).
+    b.set_read_epoch(None);
+    a.write(b"x").unwrap();
+    wait(b.raw_fd(), Interest::Read);
+    assert_eq!(b.fill().unwrap(), Step::Ready(1));
+    a.write(b"y").unwrap();
+    wait(b.raw_fd(), Interest::Read);
+    assert_eq!(b.fill().unwrap(), Step::Ready(1));
+    assert_eq!(b.take(100), b"0123456789xy");
+}
+
+#[test]
 fn end_of_stream_and_reset_are_told_apart() {
     let (a, b) = tcp_pair();
     let mut a = Conn::new(Transport::Socket(a));

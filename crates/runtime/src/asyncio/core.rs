@@ -66,6 +66,9 @@ pub(crate) struct Scheduler {
     io_waiters: RefCell<Vec<IoWaiters>>,
     /// How many tasks wait in `io_waiters`: the loop polls for I/O only when some do.
     io_waiting: Cell<usize>,
+    /// Read (or error) events seen per reactor token, whether or not a task waited: a stream
+    /// whose last read drained its socket reads again only once this moves on.
+    read_epochs: RefCell<Vec<u64>>,
     /// The pin bank and the Python side of its interrupts.
     pub pins: RefCell<PinGlue>,
     /// The reactor token of the pin backend's event descriptor, if it has one.
@@ -109,6 +112,7 @@ impl Scheduler {
             flags: RefCell::new(Vec::new()),
             io_waiters: RefCell::new(Vec::new()),
             io_waiting: Cell::new(0),
+            read_epochs: RefCell::new(Vec::new()),
             pins: RefCell::new(PinGlue::new(pins)),
             pins_token,
             pins_ready: Cell::new(false),
@@ -268,12 +272,24 @@ impl Scheduler {
         }
     }
 
+    /// How many read (or error) events the reactor has reported for `token`.
+    pub fn read_epoch(&self, token: Token) -> u64 {
+        self.read_epochs.borrow().get(token.0).copied().unwrap_or(0)
+    }
+
     /// Wakes the tasks whose readiness arrived.
     fn dispatch_io(&self, events: &[Readiness]) {
         for ev in events {
             if Some(ev.token) == self.pins_token {
                 self.pins_ready.set(true);
                 continue;
+            }
+            if ev.readable || ev.error_or_hup {
+                let mut epochs = self.read_epochs.borrow_mut();
+                if epochs.len() <= ev.token.0 {
+                    epochs.resize(ev.token.0 + 1, 0);
+                }
+                epochs[ev.token.0] += 1;
             }
             let woken: Vec<PyRef<PyTask>> = {
                 let mut io = self.io_waiters.borrow_mut();

@@ -428,7 +428,10 @@ impl IterNext for PyStreamOp {
         let attempt = {
             let mut conn = stream.conn.borrow_mut();
             match conn.as_mut() {
-                Some(conn) => zelf.attempt(conn, vm),
+                Some(conn) => {
+                    conn.set_read_epoch(stream.token.get().map(|token| sched().read_epoch(token)));
+                    zelf.attempt(conn, vm)
+                }
                 None if matches!(zelf.kind, OpKind::Close) => Ok(Outcome::Done(vm.ctx.none())),
                 None => return Err(closed_error(vm)),
             }
