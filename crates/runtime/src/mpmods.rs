@@ -18,7 +18,8 @@ pub(crate) fn extend_std_modules(vm: &VirtualMachine) -> PyResult<()> {
     Ok(())
 }
 
-/// Sets the cycle collector's thresholds (they are the process's, shared by every runtime).
+/// Sets the cycle collector's thresholds (the VM keeps them per thread, shared by every runtime
+/// built on it).
 ///
 /// The VM's collector runs after every 2,000 net container allocations by default, and each run
 /// costs far more per object than CPython's: a program that creates tasks and coroutines in

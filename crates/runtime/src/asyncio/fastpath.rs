@@ -117,7 +117,8 @@ impl Representable for AwaitWrapper {
     }
 }
 
-/// Makes `typ.__await__` an [`AwaitSlot`] (once: the types are shared by every interpreter).
+/// Makes `typ.__await__` an [`AwaitSlot`] (once per thread: the VM's static types belong to
+/// the thread, shared by every interpreter built on it).
 /// The type's instances must be their own iterators.
 pub(crate) fn install_await(typ: &Py<PyType>, vm: &VirtualMachine) {
     AwaitSlot::make_static_type();
@@ -205,11 +206,12 @@ impl Representable for FastFunction {
 /// A type's attribute-lookup slot.
 type Getattro = fn(&PyObject, &Py<PyStr>, &VirtualMachine) -> PyResult;
 
-/// The VM's own getattro for modules, which [`module_getattro`] falls back to.
+/// The VM's own getattro for modules, which [`module_getattro`] falls back to (the same
+/// function on every thread).
 static VM_MODULE_GETATTRO: OnceLock<Getattro> = OnceLock::new();
 
-/// Makes `module.name` look in the module's dict first (once per process: the module type is
-/// shared by every interpreter).
+/// Makes `module.name` look in the module's dict first (once per thread: the module type
+/// belongs to the thread, shared by every interpreter built on it).
 ///
 /// The generic lookup's order is kept: a data descriptor on the type would win over the dict,
 /// so the fast path is taken only for plain module objects (not subclasses, which may define
@@ -225,7 +227,10 @@ pub(crate) fn install_module_getattr(vm: &VirtualMachine) {
     let only_dunders = typ.mro.read().iter().chain(std::iter::once(&typ.to_owned())).all(|cls| {
         cls.attributes.read().keys().all(|name| name.as_bytes().starts_with(b"__"))
     });
-    if !only_dunders || VM_MODULE_GETATTRO.set(current).is_err() {
+    // Every thread's module type starts with the same function; anything else is not ours to
+    // wrap.
+    let vm_getattro = *VM_MODULE_GETATTRO.get_or_init(|| current);
+    if !only_dunders || vm_getattro as usize != current as usize {
         return;
     }
     typ.slots.getattro.store(Some(module_getattro));
