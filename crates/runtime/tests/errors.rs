@@ -50,12 +50,19 @@ fn a_missing_file_is_an_open_error() {
 }
 
 #[test]
-fn wrong_arguments_to_sleep_raise_micropythons_type_errors() {
+fn sleep_takes_its_delay_by_position_or_name_and_wrong_arguments_raise_micropythons_errors() {
     let out = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
     let sink = out.clone();
     let rt = Runtime::builder().stdout_fn(move |text| sink.borrow_mut().push_str(text)).build().unwrap();
     let script = "import asyncio\n\
-                  for f, args, kwargs in ((asyncio.sleep, (), {}), (asyncio.sleep_ms, (1, 2), {}), (asyncio.sleep, (), {'t': 1})):\n\
+                  async def main():\n\
+                  \x20   await asyncio.sleep(t=0)\n\
+                  \x20   await asyncio.sleep_ms(t=1)\n\
+                  \x20   print('slept')\n\
+                  asyncio.run(main())\n\
+                  cases = ((asyncio.sleep, (), {}), (asyncio.sleep_ms, (1, 2), {}), (asyncio.sleep, (), {'delay': 1}),\n\
+                  \x20        (asyncio.sleep, (1,), {'t': 1}))\n\
+                  for f, args, kwargs in cases:\n\
                   \x20   try:\n\
                   \x20       f(*args, **kwargs)\n\
                   \x20   except TypeError as e:\n\
@@ -64,9 +71,11 @@ fn wrong_arguments_to_sleep_raise_micropythons_type_errors() {
     rt.run_source(script, "args.py").unwrap();
     assert_eq!(
         *out.borrow(),
-        "function takes 1 positional arguments but 0 were given\n\
+        "slept\n\
+         function takes 1 positional arguments but 0 were given\n\
          function takes 1 positional arguments but 2 were given\n\
-         function doesn't take keyword arguments\n\
+         unexpected keyword argument 'delay'\n\
+         function got multiple values for argument 't'\n\
          <built-in function sleep> sleep_ms\n"
     );
 }

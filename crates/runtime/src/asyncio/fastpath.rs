@@ -131,41 +131,67 @@ pub(crate) fn install_await(typ: &Py<PyType>, vm: &VirtualMachine) {
     typ.set_attr(name, slot.into());
 }
 
-/// What a [`FastFunction`] runs: the positional arguments, already counted.
+/// What a [`FastFunction`] runs: its arguments, one per parameter, in order.
 pub(crate) type FastBody = fn(&[PyObjectRef], &VirtualMachine) -> PyResult;
 
-/// A builtin function with a fixed number of positional arguments, called through the
-/// vectorcall slot without building a `FuncArgs`.
+/// A builtin function with fixed parameters, called through the vectorcall slot without
+/// building a `FuncArgs`. Parameters can be passed by position or by name, as to the Python
+/// functions MicroPython defines (`sleep(t)`, `sleep(t=1)`).
 #[pyclass(module = false, name = "builtin_function_or_method")]
 #[derive(Debug, PyPayload)]
 pub(crate) struct FastFunction {
     name: &'static str,
-    arity: usize,
+    params: &'static [&'static str],
     body: FastBody,
 }
 
 impl FastFunction {
     /// The function object, to put in a module.
-    pub(crate) fn new_ref(name: &'static str, arity: usize, body: FastBody, vm: &VirtualMachine) -> PyRef<Self> {
+    pub(crate) fn new_ref(
+        name: &'static str,
+        params: &'static [&'static str],
+        body: FastBody,
+        vm: &VirtualMachine,
+    ) -> PyRef<Self> {
         let typ = Self::make_static_type();
         if typ.slots.vectorcall.load().is_none() {
             typ.slots.vectorcall.store(Some(vectorcall));
         }
-        FastFunction { name, arity, body }.into_ref(&vm.ctx)
+        FastFunction { name, params, body }.into_ref(&vm.ctx)
     }
 
-    fn invoke(&self, args: &[PyObjectRef], keywords: bool, vm: &VirtualMachine) -> PyResult {
-        if keywords {
-            return Err(vm.new_type_error("function doesn't take keyword arguments"));
+    /// Runs the body with `positional`, then the `keywords` placed by name.
+    fn invoke(
+        &self,
+        positional: &[PyObjectRef],
+        keywords: &[(&str, PyObjectRef)],
+        vm: &VirtualMachine,
+    ) -> PyResult {
+        if keywords.is_empty() && positional.len() == self.params.len() {
+            return (self.body)(positional, vm);
         }
-        if args.len() != self.arity {
-            return Err(vm.new_type_error(format!(
+        let count_error = || {
+            vm.new_type_error(format!(
                 "function takes {} positional arguments but {} were given",
-                self.arity,
-                args.len()
-            )));
+                self.params.len(),
+                positional.len()
+            ))
+        };
+        if positional.len() > self.params.len() {
+            return Err(count_error());
         }
-        (self.body)(args, vm)
+        let mut bound: Vec<Option<PyObjectRef>> = positional.iter().cloned().map(Some).collect();
+        bound.resize(self.params.len(), None);
+        for (name, value) in keywords {
+            let Some(i) = self.params.iter().position(|p| p == name) else {
+                return Err(vm.new_type_error(format!("unexpected keyword argument '{name}'")));
+            };
+            if bound[i].replace(value.clone()).is_some() {
+                return Err(vm.new_type_error(format!("function got multiple values for argument '{name}'")));
+            }
+        }
+        let args = bound.into_iter().collect::<Option<Vec<_>>>().ok_or_else(count_error)?;
+        (self.body)(&args, vm)
     }
 }
 
@@ -178,8 +204,17 @@ fn vectorcall(
     vm: &VirtualMachine,
 ) -> PyResult {
     let zelf = zelf.downcast_ref::<FastFunction>().expect("the slot of FastFunction's own type");
-    let keywords = kwnames.is_some_and(|names| !names.is_empty());
-    zelf.invoke(&args[..nargs.min(args.len())], keywords, vm)
+    let nargs = nargs.min(args.len());
+    let names = kwnames.unwrap_or_default();
+    if names.is_empty() && nargs == zelf.params.len() {
+        return (zelf.body)(&args, vm);
+    }
+    let mut keywords = Vec::with_capacity(names.len());
+    for (name, value) in names.iter().zip(&args[nargs..]) {
+        let name = name.downcast_ref::<PyStr>().and_then(|n| n.to_str()).ok_or_else(|| vm.new_type_error("keywords must be strings"))?;
+        keywords.push((name, value.clone()));
+    }
+    zelf.invoke(&args[..nargs], &keywords, vm)
 }
 
 #[pyclass(with(Callable, Representable))]
@@ -193,7 +228,8 @@ impl FastFunction {
 impl Callable for FastFunction {
     type Args = FuncArgs;
     fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        zelf.invoke(&args.args, !args.kwargs.is_empty(), vm)
+        let keywords: Vec<(&str, PyObjectRef)> = args.kwargs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        zelf.invoke(&args.args, &keywords, vm)
     }
 }
 

@@ -333,7 +333,7 @@ mod _asyncio_native {
         super::stream::init_types();
         __module_exec(vm, module);
         for (name, body) in [("sleep", sleep as super::fastpath::FastBody), ("sleep_ms", sleep_ms)] {
-            let function = super::fastpath::FastFunction::new_ref(name, 1, body, vm);
+            let function = super::fastpath::FastFunction::new_ref(name, &["t"], body, vm);
             rustpython_vm::AsObject::as_object(module).set_attr(name, function, vm)?;
         }
         for typ in [
