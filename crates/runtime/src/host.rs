@@ -680,6 +680,7 @@ impl SelfIter for PyHostCall {}
 
 impl IterNext for PyHostCall {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         zelf.drive();
         match &*lock(&zelf.call.state) {
             CallState::Done(Ok(v)) => return Ok(PyIterReturn::StopIteration(Some(v.to_python(vm)))),

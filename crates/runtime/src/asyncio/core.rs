@@ -470,6 +470,10 @@ impl Scheduler {
 
     /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
     fn poll(&self, timeout: Option<Duration>, vm: &VirtualMachine) -> PyResult<()> {
+        if timeout != Some(Duration::ZERO) {
+            // About to block: nothing awaited last should be kept alive meanwhile.
+            super::fastpath::AwaitWrapper::release_spare();
+        }
         let mut events = self.readiness.borrow_mut();
         self.reactor
             .borrow_mut()
@@ -536,6 +540,7 @@ impl Scheduler {
         self.stop.set(false);
         let prev_main = self.main_task.replace(main.clone());
         let result = self.run_passes(main.as_ref(), vm);
+        super::fastpath::AwaitWrapper::release_spare();
         *self.main_task.borrow_mut() = prev_main;
         self.running.set(false);
         result?;

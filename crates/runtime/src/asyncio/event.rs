@@ -90,6 +90,7 @@ impl SelfIter for PyEventWait {}
 
 impl IterNext for PyEventWait {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         if zelf.yielded.get() || zelf.event.state.get() {
             return Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_bool(true).into())));
         }
@@ -215,6 +216,7 @@ impl SelfIter for PyFlagWait {}
 
 impl IterNext for PyFlagWait {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let flag = &zelf.flag;
         if flag.shared.flag.swap(false, Ordering::AcqRel) {
             return Ok(PyIterReturn::StopIteration(None));

@@ -58,6 +58,7 @@ impl SelfIter for PySleep {}
 
 impl IterNext for PySleep {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         with_current(vm, |sched, cur| {
             if cur.slept.replace(false) {
                 return PyIterReturn::StopIteration(None);
@@ -116,6 +117,7 @@ impl SelfIter for PyWaitFor {}
 
 impl IterNext for PyWaitFor {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let task = &zelf.task;
         let phase = std::mem::replace(&mut *zelf.phase.borrow_mut(), WaitForPhase::Waiting);
         if task.is_done() {
@@ -256,6 +258,7 @@ impl SelfIter for PyGather {}
 
 impl IterNext for PyGather {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let state = &zelf.state;
         if state.finished.get() {
             return state.outcome(vm).map(|v| PyIterReturn::StopIteration(Some(v)));

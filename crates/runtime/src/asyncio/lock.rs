@@ -118,6 +118,7 @@ impl SelfIter for PyLockAcquire {}
 
 impl IterNext for PyLockAcquire {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let lock = &zelf.lock;
         if zelf.yielded.get() || lock.state.get() == LockState::Free {
             lock.state.set(LockState::Held);

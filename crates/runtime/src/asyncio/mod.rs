@@ -70,6 +70,7 @@ impl SelfIter for PyDone {}
 
 impl IterNext for PyDone {
     fn next(_zelf: &rustpython_vm::Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         Ok(PyIterReturn::StopIteration(None))
     }
 }

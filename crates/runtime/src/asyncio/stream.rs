@@ -424,6 +424,7 @@ impl PyStreamOp {
 
 impl IterNext for PyStreamOp {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let stream = &zelf.stream;
         let attempt = {
             let mut conn = stream.conn.borrow_mut();
@@ -477,6 +478,7 @@ impl SelfIter for PyValue {}
 
 impl IterNext for PyValue {
     fn next(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         Ok(PyIterReturn::StopIteration(Some(zelf.value.clone())))
     }
 }
@@ -553,6 +555,7 @@ impl SelfIter for PyOpenConnection {}
 
 impl IterNext for PyOpenConnection {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let state = std::mem::replace(&mut *zelf.state.borrow_mut(), Connecting::Done);
         let (addrs, mut index, stream) = match state {
             Connecting::Done => return Err(vm.new_runtime_error("cannot reuse already awaited open_connection")),
@@ -739,6 +742,7 @@ impl SelfIter for PyServe {}
 
 impl IterNext for PyServe {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let server = &zelf.server;
         loop {
             let accepted = match server.listener.borrow().as_ref() {
@@ -791,6 +795,7 @@ impl SelfIter for PyStartServer {}
 
 impl IterNext for PyStartServer {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         if let Some(server) = zelf.server.borrow().as_ref() {
             return Ok(PyIterReturn::StopIteration(Some(server.clone().into())));
         }

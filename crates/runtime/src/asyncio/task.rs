@@ -311,6 +311,7 @@ impl SelfIter for PyTask {}
 /// gives its value or raises its exception.
 impl IterNext for PyTask {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
         if zelf.is_done() {
             return match zelf.take_result(vm) {
                 Ok(v) => Ok(PyIterReturn::StopIteration(Some(v))),
