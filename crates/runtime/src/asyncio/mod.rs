@@ -323,20 +323,8 @@ mod _asyncio_native {
 
     pub(crate) fn module_exec(vm: &VirtualMachine, module: &Py<PyModule>) -> PyResult<()> {
         Scheduler::ensure_installed().map_err(|e| vm.new_os_error(e.to_string()))?;
-        // The awaitables functions return are not module attributes: create their types here.
-        PySleep::make_static_type();
-        PyWaitFor::make_static_type();
-        PyGather::make_static_type();
-        super::event::PyEventWait::make_static_type();
-        super::event::PyFlagWait::make_static_type();
-        super::lock::PyLockAcquire::make_static_type();
-        super::PyDone::make_static_type();
-        super::stream::init_types();
-        __module_exec(vm, module);
-        for (name, body) in [("sleep", sleep as super::fastpath::FastBody), ("sleep_ms", sleep_ms)] {
-            let function = super::fastpath::FastFunction::new_ref(name, &["t"], body, vm);
-            rustpython_vm::AsObject::as_object(module).set_attr(name, function, vm)?;
-        }
+        // The awaitables functions return are not module attributes: create their types here,
+        // each with the cheap `__await__` (see `fastpath`).
         for typ in [
             PySleep::make_static_type(),
             PyWaitFor::make_static_type(),
@@ -349,7 +337,12 @@ mod _asyncio_native {
         ] {
             super::fastpath::install_await(&typ, vm);
         }
-        super::stream::install_awaits(vm);
+        super::stream::init_types(vm);
+        __module_exec(vm, module);
+        for (name, body) in [("sleep", sleep as super::fastpath::FastBody), ("sleep_ms", sleep_ms)] {
+            let function = super::fastpath::FastFunction::new_ref(name, &["t"], body, vm);
+            rustpython_vm::AsObject::as_object(module).set_attr(name, function, vm)?;
+        }
         // A package, as MicroPython's asyncio is: `import asyncio.stream` finds the frozen
         // submodules in python-lib/asyncio/, which re-export from here.
         rustpython_vm::AsObject::as_object(module).set_attr("__path__", vm.ctx.new_list(vec![]), vm)?;

@@ -853,20 +853,11 @@ pub(crate) fn start_server(args: StartServerArgs, vm: &VirtualMachine) -> PyResu
     Ok(start.into_ref(&vm.ctx))
 }
 
-/// Creates the types of objects the module hands out without exporting them.
-pub(crate) fn init_types() {
+/// Creates the types of objects the module hands out without exporting them, the awaitables
+/// among them with the cheap `__await__` (see `fastpath`).
+pub(crate) fn init_types(vm: &VirtualMachine) {
     use rustpython_vm::class::PyClassImpl;
-    PyStreamOp::make_static_type();
-    PyValue::make_static_type();
-    PyOpenConnection::make_static_type();
     PyServer::make_static_type();
-    PyServe::make_static_type();
-    PyStartServer::make_static_type();
-}
-
-/// Gives the stream awaitables the cheap `__await__` (see `fastpath`).
-pub(crate) fn install_awaits(vm: &VirtualMachine) {
-    use rustpython_vm::class::PyClassImpl;
     for typ in [
         PyStreamOp::make_static_type(),
         PyValue::make_static_type(),
