@@ -2,7 +2,8 @@
 //!
 //! Everything the scheduler needs that has nothing to do with Python lives here:
 //! MicroPython's wrap-around tick arithmetic ([`ticks`]), pluggable time sources
-//! ([`clock`]), a cancellable deadline queue ([`timer`]) and a thin readiness
+//! ([`clock`]), a cancellable deadline queue ([`timer`]), a FIFO queue of waiters that can
+//! leave from the middle ([`waitqueue`]) and a thin readiness
 //! layer over `mio` with a cross-thread wake-up handle ([`reactor`]), sockets and TLS streams
 //! ([`net`], [`stream`], [`tls`]), and the pin model with its backends and traces ([`pins`]).
 
@@ -16,7 +17,9 @@ pub mod stream;
 pub mod ticks;
 pub mod timer;
 pub mod tls;
+pub mod waitqueue;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use reactor::{Interest, Notifier, Reactor, Readiness, Token, WAKE_TOKEN};
 pub use timer::{TimerKey, TimerQueue};
+pub use waitqueue::{WaitKey, WaitQueue};

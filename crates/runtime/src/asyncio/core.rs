@@ -201,8 +201,8 @@ impl Scheduler {
             Wait::Timer(key) => {
                 self.timers.borrow_mut().remove(key);
             }
-            Wait::Event(ev) => ev.remove_waiter(task),
-            Wait::Lock(lock) => lock.remove_waiter(task),
+            Wait::Event(ev, key) => ev.remove_waiter(key),
+            Wait::Lock(lock, key) => lock.remove_waiter(key),
             Wait::LockGranted(lock) => PyLock::pass_on(&lock, self),
             Wait::Flag(flag) => {
                 flag.remove_waiter(task);

@@ -1,11 +1,10 @@
 //! `Event` and `ThreadSafeFlag`, as in MicroPython's `extmod/asyncio/event.py`.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use microloop_core::Notifier;
+use microloop_core::{Notifier, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject,
     Py, PyPayload, PyRef, PyResult, VirtualMachine,
@@ -25,19 +24,21 @@ pub struct PyEvent {
     /// Whether the event is set.
     state: Cell<bool>,
     /// Tasks in `wait()`, in arrival order.
-    waiters: RefCell<VecDeque<PyRef<PyTask>>>,
+    waiters: RefCell<WaitQueue<PyRef<PyTask>>>,
 }
 
 impl PyEvent {
-    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
-        self.waiters.borrow_mut().retain(|t| !t.is(task));
+    /// Takes out the waiter `key` was given for (its task was cancelled or timed out).
+    pub(crate) fn remove_waiter(&self, key: WaitKey) {
+        let removed = self.waiters.borrow_mut().remove(key);
+        drop(removed);
     }
 }
 
 impl Constructor for PyEvent {
     type Args = ();
     fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyEvent { state: Cell::new(false), waiters: RefCell::new(VecDeque::new()) })
+        Ok(PyEvent { state: Cell::new(false), waiters: RefCell::new(WaitQueue::new()) })
     }
 }
 
@@ -53,7 +54,7 @@ impl PyEvent {
     #[pymethod]
     fn set(&self) {
         self.state.set(true);
-        let waiters = std::mem::take(&mut *self.waiters.borrow_mut());
+        let waiters = self.waiters.borrow_mut().take_all();
         let s = sched();
         for task in waiters {
             s.wake(task);
@@ -95,8 +96,8 @@ impl IterNext for PyEventWait {
             return Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_bool(true).into())));
         }
         let cur = current_task(vm)?;
-        zelf.event.waiters.borrow_mut().push_back(cur.clone());
-        cur.set_wait(Wait::Event(zelf.event.clone()));
+        let key = zelf.event.waiters.borrow_mut().push_back(cur.clone());
+        cur.set_wait(Wait::Event(zelf.event.clone(), key));
         zelf.yielded.set(true);
         Ok(PyIterReturn::Return(vm.ctx.none()))
     }

@@ -1,10 +1,9 @@
 //! `Lock`, as in MicroPython's `extmod/asyncio/lock.py`: FIFO hand-off to waiting tasks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 
+use microloop_core::{WaitKey, WaitQueue};
 use rustpython_vm::{
-    AsObject,
     Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::PyType,
     function::PosArgs,
@@ -36,12 +35,14 @@ pub struct PyLock {
     /// Who has the lock.
     state: Cell<LockState>,
     /// Tasks in `acquire()`, oldest first.
-    waiters: RefCell<VecDeque<PyRef<PyTask>>>,
+    waiters: RefCell<WaitQueue<PyRef<PyTask>>>,
 }
 
 impl PyLock {
-    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
-        self.waiters.borrow_mut().retain(|t| !t.is(task));
+    /// Takes out the waiter `key` was given for (its task was cancelled or timed out).
+    pub(crate) fn remove_waiter(&self, key: WaitKey) {
+        let removed = self.waiters.borrow_mut().remove(key);
+        drop(removed);
     }
 
     /// Gives the lock to the next waiter, or unlocks it if none waits.
@@ -61,7 +62,7 @@ impl PyLock {
 impl Constructor for PyLock {
     type Args = ();
     fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyLock { state: Cell::new(LockState::Free), waiters: RefCell::new(VecDeque::new()) })
+        Ok(PyLock { state: Cell::new(LockState::Free), waiters: RefCell::new(WaitQueue::new()) })
     }
 }
 
@@ -125,8 +126,8 @@ impl IterNext for PyLockAcquire {
             return Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_bool(true).into())));
         }
         let cur = current_task(vm)?;
-        lock.waiters.borrow_mut().push_back(cur.clone());
-        cur.set_wait(Wait::Lock(lock.clone()));
+        let key = lock.waiters.borrow_mut().push_back(cur.clone());
+        cur.set_wait(Wait::Lock(lock.clone(), key));
         zelf.yielded.set(true);
         Ok(PyIterReturn::Return(vm.ctx.none()))
     }

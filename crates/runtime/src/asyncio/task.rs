@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use microloop_core::TimerKey;
+use microloop_core::{TimerKey, WaitKey};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator},
@@ -32,10 +32,10 @@ pub(crate) enum Wait {
     Ready,
     /// In the timer queue (sleep).
     Timer(TimerKey),
-    /// In an Event's waiter queue.
-    Event(PyRef<PyEvent>),
-    /// In a Lock's waiter queue.
-    Lock(PyRef<PyLock>),
+    /// In an Event's waiter queue, under this key.
+    Event(PyRef<PyEvent>, WaitKey),
+    /// In a Lock's waiter queue, under this key.
+    Lock(PyRef<PyLock>, WaitKey),
     /// Handed the Lock by `release()` and in the ready queue: it owns the lock already.
     LockGranted(PyRef<PyLock>),
     /// The waiter of a ThreadSafeFlag.
