@@ -331,7 +331,7 @@ impl HostModule {
         let dict = vm.ctx.new_dict();
         dict.set_item("__name__", vm.ctx.new_str(self.name.as_str()).into(), vm)?;
         let _ = PyHostFunction::make_static_type();
-        crate::asyncio::fastpath::install_await(&PyHostCall::make_static_type(), vm);
+        crate::asyncio::fastpath::init_awaitable::<PyHostCall>(vm);
         for (name, item) in &self.items {
             let value: PyObjectRef = match item {
                 Item::Constant(v) => v.to_python(vm),

@@ -22,9 +22,9 @@ use std::sync::OnceLock;
 
 use rustpython_vm::{
     AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyModule, PyStr, PyType},
-    class::PyClassImpl,
-    function::FuncArgs,
+    builtins::{PyBaseExceptionRef, PyModule, PyStr, PyType},
+    class::{PyClassImpl, StaticType},
+    function::{FuncArgs, OptionalArg, PyMethodDef, PyMethodFlags},
     identifier, pyclass,
     types::{Callable, GetDescriptor, Representable},
 };
@@ -151,6 +151,47 @@ pub(crate) fn install_await(typ: &Py<PyType>, vm: &VirtualMachine) {
     let slot = AwaitSlot { owner: typ.name().to_string() }.into_ref(&vm.ctx);
     typ.set_attr(name, slot.into());
 }
+
+/// Creates `T`'s type (once per thread) with [`install_await`]'s `__await__`, and `throw` and
+/// `close` where `T` defines none, as the iterator CPython's futures return from `__await__`
+/// has them. Throwing into a coroutine suspended on the awaitable (every cancellation does) or
+/// closing it makes the VM look for these on the awaitable; not finding them, it built an
+/// AttributeError first, about 11,700 instructions per cancellation. The outcome is the one
+/// the VM gives without them: `throw` raises what it is given, into the coroutine, and
+/// `close` has nothing to let go of.
+pub(crate) fn init_awaitable<T: PyClassImpl + StaticType>(vm: &VirtualMachine) {
+    install_await(&T::make_static_type(), vm);
+    let typ = T::static_type();
+    for def in [&THROW, &CLOSE] {
+        let name = vm.ctx.intern_str(def.name);
+        if typ.get_direct_attr(name).is_none() {
+            typ.set_attr(name, def.build_method(&vm.ctx, typ).into());
+        }
+    }
+}
+
+const THROW: PyMethodDef = PyMethodDef::new_const(
+    "throw",
+    awaitable_throw,
+    PyMethodFlags::METHOD,
+    Some("throw(typ[, val[, tb]]): raises the exception into the awaiting coroutine."),
+);
+
+const CLOSE: PyMethodDef =
+    PyMethodDef::new_const("close", awaitable_close, PyMethodFlags::METHOD, Some("close(): nothing to release."));
+
+/// The exception `throw(typ[, val[, tb]])` raises, made as `raise` or `coroutine.throw` makes
+/// it (TypeError when `typ` is not an exception). The VM passes all three when it throws into
+/// a coroutine suspended on the awaitable; the loop passes the exception alone.
+pub(crate) fn thrown(typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyBaseExceptionRef {
+    vm.normalize_exception(typ, val.unwrap_or_none(vm), tb.unwrap_or_none(vm)).unwrap_or_else(|e| e)
+}
+
+fn awaitable_throw(_zelf: PyObjectRef, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
+    Err(thrown(typ, val, tb, vm))
+}
+
+fn awaitable_close(_zelf: PyObjectRef) {}
 
 /// What a [`FastFunction`] runs: its arguments, one per parameter, in order.
 pub(crate) type FastBody = fn(&[PyObjectRef], &VirtualMachine) -> PyResult;

@@ -324,19 +324,18 @@ mod _asyncio_native {
     pub(crate) fn module_exec(vm: &VirtualMachine, module: &Py<PyModule>) -> PyResult<()> {
         Scheduler::ensure_installed().map_err(|e| vm.new_os_error(e.to_string()))?;
         // The awaitables functions return are not module attributes: create their types here,
-        // each with the cheap `__await__` (see `fastpath`).
-        for typ in [
-            PySleep::make_static_type(),
-            PyWaitFor::make_static_type(),
-            PyGather::make_static_type(),
-            PyTask::make_static_type(),
-            super::event::PyEventWait::make_static_type(),
-            super::event::PyFlagWait::make_static_type(),
-            super::lock::PyLockAcquire::make_static_type(),
-            super::PyDone::make_static_type(),
-        ] {
-            super::fastpath::install_await(&typ, vm);
-        }
+        // each with the cheap `__await__`, `throw` and `close` (see `fastpath`). Task keeps
+        // MicroPython's attributes: cancelling a task that awaits a task cancels that one
+        // instead of throwing at the `await`.
+        use super::fastpath::init_awaitable;
+        init_awaitable::<PySleep>(vm);
+        init_awaitable::<PyWaitFor>(vm);
+        init_awaitable::<PyGather>(vm);
+        init_awaitable::<super::event::PyEventWait>(vm);
+        init_awaitable::<super::event::PyFlagWait>(vm);
+        init_awaitable::<super::lock::PyLockAcquire>(vm);
+        init_awaitable::<super::PyDone>(vm);
+        super::fastpath::install_await(&PyTask::make_static_type(), vm);
         super::stream::init_types(vm);
         __module_exec(vm, module);
         for (name, body) in [("sleep", sleep as super::fastpath::FastBody), ("sleep_ms", sleep_ms)] {

@@ -15,7 +15,7 @@ use microloop_core::net::{self, Accepted};
 use microloop_core::stream::{Conn, FdIo, Step, StreamError, Transport};
 use microloop_core::{Interest, Token};
 use rustpython_vm::{
-    AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyStr, PyType},
     convert::ToPyException,
     function::{ArgBytesLike, ArgMemoryBuffer, FuncArgs, OptionalArg},
@@ -26,6 +26,7 @@ use rustpython_vm::{
 use socket2::Socket;
 
 use super::core::{current_task, sched, with_sched};
+use super::fastpath::thrown;
 use super::task::PyTask;
 use crate::tlsmod::{PySslContext, stream_error};
 
@@ -67,14 +68,6 @@ fn release(token: Option<Token>, fd: i32) {
         }
         s.wake_io(token);
     });
-}
-
-/// Re-raises an exception passed to a `throw` method.
-fn rethrow(exc: PyObjectRef, vm: &VirtualMachine) -> PyBaseExceptionRef {
-    match exc.downcast::<rustpython_vm::builtins::PyBaseException>() {
-        Ok(e) => e,
-        Err(other) => vm.new_type_error(format!("throw() needs an exception, not {}", other.class().name())),
-    }
 }
 
 /// Parks the running task until `token` is ready for `interest` (or for one pass when the
@@ -729,12 +722,12 @@ impl PyServe {
     /// Cancellation: closes the listener; a cancel from `Server.close()` ends the task
     /// normally, any other (the parent task was cancelled) propagates.
     #[pymethod]
-    fn throw(&self, exc: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
         self.server.close_listener();
         if self.server.closed.get() {
             return Err(vm.new_stop_iteration(None));
         }
-        Err(rethrow(exc, vm))
+        Err(thrown(typ, val, tb, vm))
     }
 }
 
@@ -783,11 +776,11 @@ impl PyStartServer {
 
     /// Cancelled during the initial yield: close the new server and pass the exception on.
     #[pymethod]
-    fn throw(&self, exc: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
         if let Some(server) = self.server.borrow_mut().take() {
             server.close(vm)?;
         }
-        Err(rethrow(exc, vm))
+        Err(thrown(typ, val, tb, vm))
     }
 }
 
@@ -854,19 +847,16 @@ pub(crate) fn start_server(args: StartServerArgs, vm: &VirtualMachine) -> PyResu
 }
 
 /// Creates the types of objects the module hands out without exporting them, the awaitables
-/// among them with the cheap `__await__` (see `fastpath`).
+/// among them with the cheap `__await__`, `throw` and `close` (see `fastpath`).
 pub(crate) fn init_types(vm: &VirtualMachine) {
+    use super::fastpath::init_awaitable;
     use rustpython_vm::class::PyClassImpl;
     PyServer::make_static_type();
-    for typ in [
-        PyStreamOp::make_static_type(),
-        PyValue::make_static_type(),
-        PyOpenConnection::make_static_type(),
-        PyServe::make_static_type(),
-        PyStartServer::make_static_type(),
-    ] {
-        super::fastpath::install_await(&typ, vm);
-    }
+    init_awaitable::<PyStreamOp>(vm);
+    init_awaitable::<PyValue>(vm);
+    init_awaitable::<PyOpenConnection>(vm);
+    init_awaitable::<PyServe>(vm);
+    init_awaitable::<PyStartServer>(vm);
 }
 
 /// The `Stream` type, exported as `Stream`, `StreamReader` and `StreamWriter`.
