@@ -210,9 +210,9 @@ impl Scheduler {
                     self.flags.borrow_mut().retain(|f| !f.is(&flag));
                 }
             }
-            Wait::Task(other) => other.remove_waiter(task),
-            Wait::TaskTimeout(other, key) => {
-                other.remove_waiter(task);
+            Wait::Task(other, waiter) => other.remove_waiter(waiter),
+            Wait::TaskTimeout(other, key, waiter) => {
+                other.remove_waiter(waiter);
                 self.timers.borrow_mut().remove(key);
             }
             Wait::Gather(state) => state.clear_waiter(),
@@ -631,9 +631,9 @@ impl Scheduler {
     pub fn finish(&self, task: &PyRef<PyTask>, result: Result<PyObjectRef, PyBaseExceptionRef>, vm: &VirtualMachine) {
         let report = matches!(&result, Err(e) if !is_cancelled(e, vm) && !escapes_loop(e, vm));
         task.set_done(result);
-        let waiters = task.take_waiters();
+        let mut waiters = task.take_waiters().peekable();
         let is_main = self.main_task.borrow().as_ref().is_some_and(|m| m.is(task));
-        if waiters.is_empty() {
+        if waiters.peek().is_none() {
             if report && !is_main {
                 // MicroPython reports a detached task's exception one pass later, giving
                 // another task the chance to await it first.

@@ -129,22 +129,22 @@ impl IterNext for PyWaitFor {
         }
         let cur = current_task(vm)?;
         let s = sched();
-        task.add_waiter(Waiter::Task(cur.clone()));
+        let waiter = task.add_waiter(Waiter::Task(cur.clone()));
         match phase {
-            WaitForPhase::Start { timeout_us: None } => cur.set_wait(Wait::Task(task.clone())),
+            WaitForPhase::Start { timeout_us: None } => cur.set_wait(Wait::Task(task.clone(), waiter)),
             WaitForPhase::Start { timeout_us: Some(t) } => {
                 let deadline = s.now_us().saturating_add(t);
                 let key = s.timers.borrow_mut().push(deadline, cur.clone());
-                cur.set_wait(Wait::TaskTimeout(task.clone(), key));
+                cur.set_wait(Wait::TaskTimeout(task.clone(), key, waiter));
             }
             WaitForPhase::Waiting => {
                 // Woken by the timer: cancel the task and wait for it to finish cancelling.
                 PyTask::cancel_task(task, vm)?;
-                cur.set_wait(Wait::Task(task.clone()));
+                cur.set_wait(Wait::Task(task.clone(), waiter));
                 *zelf.phase.borrow_mut() = WaitForPhase::TimedOut;
             }
             WaitForPhase::TimedOut => {
-                cur.set_wait(Wait::Task(task.clone()));
+                cur.set_wait(Wait::Task(task.clone(), waiter));
                 *zelf.phase.borrow_mut() = WaitForPhase::TimedOut;
             }
         }

@@ -6,7 +6,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use microloop_core::{TimerKey, WaitKey};
+use microloop_core::{TimerKey, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator},
@@ -40,10 +40,11 @@ pub(crate) enum Wait {
     LockGranted(PyRef<PyLock>),
     /// The waiter of a ThreadSafeFlag.
     Flag(PyRef<PyThreadSafeFlag>),
-    /// Awaiting another task; cancelling this task cancels that one instead.
-    Task(PyRef<PyTask>),
+    /// Awaiting another task, in its waiters under this key; cancelling this task cancels
+    /// that one instead.
+    Task(PyRef<PyTask>, WaitKey),
     /// `wait_for`: awaiting another task, and in the timer queue until the timeout.
-    TaskTimeout(PyRef<PyTask>, TimerKey),
+    TaskTimeout(PyRef<PyTask>, TimerKey, WaitKey),
     /// `gather`: awaiting several tasks.
     Gather(Rc<GatherState>),
     /// A stream or server waiting for its descriptor (reactor token) to become ready.
@@ -108,8 +109,8 @@ pub struct PyTask {
     wait: RefCell<Wait>,
     /// Thrown into the coroutine at its next resume instead of sending None (cancellation).
     pending: RefCell<Option<PyBaseExceptionRef>>,
-    /// Tasks and gathers waiting for this task to finish.
-    waiters: RefCell<Vec<Waiter>>,
+    /// Tasks and gathers waiting for this task to finish, in arrival order.
+    waiters: RefCell<WaitQueue<Waiter>>,
     /// Set while the task is parked by `sleep`, so that sleep's `__next__` knows the next call
     /// is the wake-up. Lets one sleep object serve every task, as MicroPython's singleton does.
     pub(crate) slept: Cell<bool>,
@@ -139,7 +140,7 @@ impl PyTask {
             retrieved: Cell::new(false),
             wait: RefCell::new(Wait::None),
             pending: RefCell::new(None),
-            waiters: RefCell::new(Vec::new()),
+            waiters: RefCell::new(WaitQueue::new()),
             slept: Cell::new(false),
         })
     }
@@ -231,19 +232,20 @@ impl PyTask {
         matches!(*self.wait.borrow(), Wait::None)
     }
 
-    pub(crate) fn add_waiter(&self, waiter: Waiter) {
-        self.waiters.borrow_mut().push(waiter);
+    /// Adds someone to tell when the task finishes; the key takes them out again.
+    pub(crate) fn add_waiter(&self, waiter: Waiter) -> WaitKey {
+        self.waiters.borrow_mut().push_back(waiter)
     }
 
-    pub(crate) fn take_waiters(&self) -> Vec<Waiter> {
-        std::mem::take(&mut *self.waiters.borrow_mut())
+    /// Takes everyone to tell, oldest first.
+    pub(crate) fn take_waiters(&self) -> impl Iterator<Item = Waiter> + use<> {
+        self.waiters.borrow_mut().take_all()
     }
 
-    /// Removes `task` from this task's waiters (it was cancelled or timed out).
-    pub(crate) fn remove_waiter(&self, task: &PyRef<PyTask>) {
-        self.waiters
-            .borrow_mut()
-            .retain(|w| !matches!(w, Waiter::Task(t) if t.is(task)));
+    /// Takes out the waiter `key` was given for (it was cancelled or timed out).
+    pub(crate) fn remove_waiter(&self, key: WaitKey) {
+        let removed = self.waiters.borrow_mut().remove(key);
+        drop(removed);
     }
 
     /// Cancels the task: it gets CancelledError at its current await. Returns False if it has
@@ -260,9 +262,9 @@ impl PyTask {
         // (and wakes with that task's CancelledError); a queued task stays where it is;
         // wait_for cancels the task it runs and gather its children.
         let (forward, queued, also_cancel) = match &*zelf.wait.borrow() {
-            Wait::Task(other) => (Some(other.clone()), false, Vec::new()),
+            Wait::Task(other, _) => (Some(other.clone()), false, Vec::new()),
             Wait::Ready | Wait::LockGranted(_) => (None, true, Vec::new()),
-            Wait::TaskTimeout(other, _) => (None, false, vec![other.clone()]),
+            Wait::TaskTimeout(other, _, _) => (None, false, vec![other.clone()]),
             Wait::Gather(state) => (None, false, state.pending_children()),
             _ => (None, false, Vec::new()),
         };
@@ -323,8 +325,8 @@ impl IterNext for PyTask {
         if cur.is(&this) {
             return Err(vm.new_runtime_error("can't wait on self"));
         }
-        this.add_waiter(Waiter::Task(cur.clone()));
-        cur.set_wait(Wait::Task(this));
+        let key = this.add_waiter(Waiter::Task(cur.clone()));
+        cur.set_wait(Wait::Task(this, key));
         Ok(PyIterReturn::Return(vm.ctx.none()))
     }
 }
