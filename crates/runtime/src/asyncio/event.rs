@@ -30,6 +30,7 @@ pub struct PyEvent {
 impl PyEvent {
     /// Takes out the waiter `key` was given for (its task was cancelled or timed out).
     pub(crate) fn remove_waiter(&self, key: WaitKey) {
+        // Dropped after the borrow ends: dropping an object can run code.
         let removed = self.waiters.borrow_mut().remove(key);
         drop(removed);
     }

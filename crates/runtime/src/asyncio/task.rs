@@ -244,6 +244,7 @@ impl PyTask {
 
     /// Takes out the waiter `key` was given for (it was cancelled or timed out).
     pub(crate) fn remove_waiter(&self, key: WaitKey) {
+        // Dropped after the borrow ends: dropping an object can run code.
         let removed = self.waiters.borrow_mut().remove(key);
         drop(removed);
     }
