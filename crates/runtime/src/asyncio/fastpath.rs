@@ -16,6 +16,10 @@
 //! hashes the name's bytes again (about 800 instructions). [`install_module_getattr`] puts a
 //! module getattro in front that looks the name up in the module's dict with its cached hash,
 //! and hands everything else to the VM's own.
+//!
+//! Cancelling a task throws into its coroutine, and the VM then looks for `throw` on the
+//! awaitable the coroutine is suspended on; not finding it, it built an AttributeError first.
+//! [`init_awaitable`] gives each awaitable type `throw` and `close` along with `__await__`.
 
 use std::cell::RefCell;
 use std::sync::OnceLock;
