@@ -3,8 +3,9 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use wait_timeout::ChildExt;
@@ -72,4 +73,32 @@ pub fn microloop(args: &[&str], dir: &Path) -> Output {
 /// Runs `microloop -c CODE` in the system temp dir.
 pub fn microloop_c(code: &str) -> Output {
     microloop(&["-c", code], &std::env::temp_dir())
+}
+
+/// MicroPython's unix port, the conformance oracle: `$MICROPYTHON` when set, else the
+/// `micropython` of `conformance/.venv`. `conformance/setup` makes that venv; it runs here once
+/// per test process (a no-op when the venv is ready, safe when several test binaries run it at
+/// once), so a fresh checkout needs nothing done by hand. Panics with the script's output when
+/// it fails.
+pub fn micropython() -> PathBuf {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    PATH.get_or_init(|| {
+        if let Some(path) = std::env::var_os("MICROPYTHON") {
+            return PathBuf::from(path);
+        }
+        let conformance = Path::new(env!("CARGO_MANIFEST_DIR")).join("conformance");
+        let out = Command::new("sh")
+            .arg(conformance.join("setup"))
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run conformance/setup: {e}"));
+        assert!(
+            out.status.success(),
+            "conformance/setup failed ({}):\n{}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        conformance.join(".venv/bin/micropython")
+    })
+    .clone()
 }

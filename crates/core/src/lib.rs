@@ -13,6 +13,7 @@ pub mod clock;
 pub mod net;
 pub mod pins;
 pub mod reactor;
+pub mod runqueue;
 pub mod stream;
 pub mod ticks;
 pub mod timer;
@@ -21,5 +22,6 @@ pub mod waitqueue;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use reactor::{Interest, Notifier, Reactor, Readiness, Token, WAKE_TOKEN};
+pub use runqueue::RunQueue;
 pub use timer::{TimerKey, TimerQueue};
 pub use waitqueue::{WaitKey, WaitQueue};

@@ -132,6 +132,19 @@ impl<T> TimerQueue<T> {
         self.heap.peek().map(|Reverse(entry)| entry.deadline_us)
     }
 
+    /// Deadline and push sequence number of the earliest pending item.
+    pub fn peek(&self) -> Option<(u64, u64)> {
+        self.heap.peek().map(|Reverse(entry)| (entry.deadline_us, entry.seq))
+    }
+
+    /// Takes the next sequence number without pushing, so that a caller merging this queue
+    /// with another can order both by one counter (see [`crate::RunQueue`]).
+    pub fn take_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
     /// Pops the earliest item if its deadline is at or before `now_us`.
     pub fn pop_expired(&mut self, now_us: u64) -> Option<(TimerKey, T)> {
         let &Reverse(head) = self.heap.peek()?;

@@ -77,6 +77,11 @@ impl<T> WaitQueue<T> {
         std::mem::take(&mut self.entries).into_iter().filter_map(|(_, item)| item)
     }
 
+    /// The queued entries, oldest first.
+    pub fn iter(&self) -> impl Iterator<Item = &T> {
+        self.entries.iter().filter_map(|(_, item)| item.as_ref())
+    }
+
     /// How many entries are queued.
     pub fn len(&self) -> usize {
         self.live

@@ -284,15 +284,16 @@ asyncio.run(main())
 }
 
 #[test]
-fn a_live_handle_keeps_the_loop_waiting_and_dropping_it_lets_the_run_end() {
-    // Nothing but the handle could set the event: with it gone the run ends, as MicroPython's
-    // run_until_complete does when no task can run again.
+fn a_main_task_nothing_can_wake_waits_until_the_host_interrupts_it() {
+    // Nothing can set the event, and the handle is gone: as MicroPython's run_until_complete
+    // does, the run keeps waiting for the main task (asleep in the poller, not spinning), and
+    // only an interrupt ends it. The deadline is armed before the handle goes.
     let (_rt, result, out, _err) = run_when_ready(
-        "import asyncio, host\nasync def main():\n    host.ready()\n    await asyncio.Event().wait()\n    print('never')\nasyncio.run(main())\nprint('returned')\n",
-        drop,
+        "import asyncio, host\nasync def main():\n    host.ready()\n    await asyncio.Event().wait()\n    print('never')\ntry:\n    asyncio.run(main())\nfinally:\n    print('interrupted')\n",
+        |handle| handle.interrupt_after(Duration::from_millis(100)).unwrap(),
     );
-    result.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(*out.borrow(), "returned\n");
+    assert!(matches!(result, Err(Error::Interrupted { .. })), "{result:?}");
+    assert_eq!(*out.borrow(), "interrupted\n");
 }
 
 #[test]

@@ -1,13 +1,32 @@
-//! The run loop: ready queue, timer queue, reactor and the step that resumes one task.
+//! The run loop: one run queue ordered by time, the wake-up sources polled before each step,
+//! and the step that resumes one task.
 //!
-//! Mirrors MicroPython's `extmod/asyncio/core.py` (`run_until_complete`, `sleep_ms`, the
-//! exception handler) with the queues in Rust. One [`Scheduler`] exists per VM thread.
+//! This is MicroPython's `extmod/asyncio/core.py` with the queues in Rust. One [`Scheduler`]
+//! exists per VM thread. Side by side:
 //!
-//! Ordering follows CPython's `BaseEventLoop._run_once`, on which MicroPython agrees for
-//! ordinary programs: each pass first polls for I/O and cross-thread wake-ups, then moves
-//! expired timers to the ready queue (earliest deadline first, equal deadlines in the order they
-//! were scheduled), then runs exactly the tasks that were ready when the pass began, in FIFO
-//! order. Tasks made ready during a pass run in the next one.
+//! | `core.py` | here |
+//! |---|---|
+//! | `_task_queue` (pairing heap keyed by `ticks()`) | [`Scheduler::queue`], a [`RunQueue`]: the same order, earliest key first, ties in push order |
+//! | `_task_queue.push(t)` / `push(t, key)` | [`Scheduler::push_ready`] / [`Scheduler::park_for`] |
+//! | `cur_task` | [`Scheduler::cur_task`] |
+//! | `Task.data` (what the task waits on) | [`Wait`], one variant per queue; [`Scheduler::detach`] is every `data.remove(t)` |
+//! | `Task.state` (who waits for the task) | the task's waiters ([`super::task::Waiter`]) and its outcome |
+//! | `SingletonGenerator` / `sleep_ms` / `sleep` | [`super::funcs::PySleep`], [`sleep_ms_arg`], [`sleep_arg`] (same argument checks and errors) |
+//! | `IOQueue.wait_io_event(dt)` | [`Scheduler::poll_sources`] (dt = 0) and [`Scheduler::wait_idle`] (dt > 0): scheduled callbacks, ThreadSafeFlags, I/O readiness, pin edges, host messages |
+//! | `run_until_complete(main_task)` | [`Scheduler::run`] and `run_until_complete` below: poll, pop one task, resume it |
+//! | the `except excs_all` block of `run_until_complete` | [`Scheduler::finish`] (wake the waiters, queue an unretrieved exception) and `report_unretrieved` |
+//! | `Loop.run_forever` / `Loop.stop` / `_stopper` | `run_forever` runs until a stopper task ends; `stop()` pushes it |
+//! | `Loop.call_exception_handler` | [`Scheduler::call_exception_handler`]: an exception it raises ends the run |
+//!
+//! Each step: take in every wake-up source without blocking (or, when the head of the queue is
+//! not due yet, block in the poller until it is or until a source fires), then pop the head
+//! and resume it once. A task that parks pushes itself nowhere: the primitive it awaits
+//! records the wait and pushes it back later. When nothing is queued and nothing can wake a
+//! task, `run` returns if there is no main task and otherwise waits in the poller, as
+//! MicroPython waits for ever.
+//!
+//! `gather`, `wait_for`'s runner task and the ThreadSafeFlag take the steps MicroPython's
+//! Python takes (see `funcs.rs` and `event.rs`), so programs print in MicroPython's order.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
@@ -16,7 +35,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use microloop_core::pins::Pins;
-use microloop_core::{Clock, Interest, Notifier, Reactor, Readiness, SystemClock, TimerQueue, Token};
+use microloop_core::{Clock, Interest, Notifier, Reactor, Readiness, RunQueue, SystemClock, Token};
 use rustpython_vm::{
     AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyInt},
@@ -32,16 +51,18 @@ use crate::Value;
 use crate::host::{Link, Message, PyHostCall, resolve_callable};
 use crate::pinmods::{PinGlue, Soft};
 
+/// The read epoch of a descriptor whose peer has closed or reset (see [`Scheduler::read_epoch`]).
+const HUNG_UP: u64 = u64::MAX;
+
 /// Most callbacks `micropython.schedule` queues before it raises, as on MicroPython ports.
 const SCHEDULE_DEPTH: usize = 8;
 
 /// Everything the run loop owns. Lives in a thread-local: the VM is single-threaded and a
 /// runtime per thread must share nothing with another.
 pub(crate) struct Scheduler {
-    /// Tasks that can run now, in the order they became ready.
-    pub ready: RefCell<VecDeque<PyRef<PyTask>>>,
-    /// Tasks sleeping until a deadline (microseconds on `clock`).
-    pub timers: RefCell<TimerQueue<PyRef<PyTask>>>,
+    /// Every scheduled task, ordered by the time it becomes due (MicroPython's `_task_queue`):
+    /// ready tasks under the time they were pushed, sleeping ones under their deadline.
+    pub queue: RefCell<RunQueue<PyRef<PyTask>>>,
     /// The mio poller: the loop sleeps here when nothing is ready.
     pub reactor: RefCell<Reactor>,
     /// Events from the last poll, kept to reuse the allocation.
@@ -52,16 +73,22 @@ pub(crate) struct Scheduler {
     pub cur_task: RefCell<Option<PyRef<PyTask>>>,
     /// The task whose end ends `run_until_complete`; its exception is never reported.
     pub main_task: RefCell<Option<PyRef<PyTask>>>,
-    /// Set by `Loop.stop()`; ends `run_forever` after the current pass.
+    /// Set by the host's `stop()`; ends the run before the next step.
     pub stop: Cell<bool>,
-    /// True while a run method is on the stack: runs do not nest.
-    pub running: Cell<bool>,
+    /// `run_forever`'s stopper task until `Loop.stop()` pushes it (MicroPython's `_stop_task`).
+    pub stop_task: RefCell<Option<PyRef<PyTask>>>,
+    /// How many run methods are on the stack (a task may call `asyncio.run` again, as on
+    /// MicroPython, which runs a nested loop).
+    pub running: Cell<usize>,
     /// The handler installed by `Loop.set_exception_handler`.
     pub exc_handler: RefCell<Option<PyObjectRef>>,
     /// Callbacks queued by `micropython.schedule` and pin interrupts, run between task steps.
     pub scheduled: RefCell<VecDeque<Soft>>,
     /// ThreadSafeFlags that have a waiting task; scanned when another thread notifies.
     pub flags: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
+    /// Set when the loop's own thread set a flag that has a waiter: the waiter is pushed at
+    /// the next poll, before the next step, as MicroPython's poller finds the flag readable.
+    pub flag_set: Cell<bool>,
     /// Tasks waiting for readiness, indexed by reactor token, with what they wait for.
     io_waiters: RefCell<Vec<IoWaiters>>,
     /// How many tasks wait in `io_waiters`: the loop polls for I/O only when some do.
@@ -98,18 +125,19 @@ impl Scheduler {
         let link = Link::new(reactor.notifier(), signal);
         let pins_token = pins.event_fd().map(|fd| reactor.register(fd, Interest::Read)).transpose()?;
         Ok(Scheduler {
-            ready: RefCell::new(VecDeque::new()),
-            timers: RefCell::new(TimerQueue::new()),
+            queue: RefCell::new(RunQueue::new()),
             reactor: RefCell::new(reactor),
             readiness: RefCell::new(Vec::new()),
             clock,
             cur_task: RefCell::new(None),
             main_task: RefCell::new(None),
             stop: Cell::new(false),
-            running: Cell::new(false),
+            stop_task: RefCell::new(None),
+            running: Cell::new(0),
             exc_handler: RefCell::new(None),
             scheduled: RefCell::new(VecDeque::new()),
             flags: RefCell::new(Vec::new()),
+            flag_set: Cell::new(false),
             io_waiters: RefCell::new(Vec::new()),
             io_waiting: Cell::new(0),
             read_epochs: RefCell::new(Vec::new()),
@@ -153,8 +181,7 @@ impl Scheduler {
     /// Forgets every queued task (MicroPython's `new_event_loop`, which keeps the exception
     /// handler).
     pub fn reset(&self) {
-        let ready = std::mem::take(&mut *self.ready.borrow_mut());
-        let timers = std::mem::take(&mut *self.timers.borrow_mut());
+        let queue = std::mem::take(&mut *self.queue.borrow_mut());
         let flags = std::mem::take(&mut *self.flags.borrow_mut());
         let io = std::mem::take(&mut *self.io_waiters.borrow_mut());
         let host = std::mem::take(&mut *self.host_calls.borrow_mut());
@@ -164,7 +191,7 @@ impl Scheduler {
         }
         self.io_waiting.set(0);
         self.stop.set(false);
-        drop((ready, timers, flags, io, host));
+        drop((queue, flags, io, host));
     }
 
     pub fn now_us(&self) -> u64 {
@@ -180,10 +207,13 @@ impl Scheduler {
         self.cur_task.borrow().clone()
     }
 
-    /// Puts `task` at the back of the ready queue.
+    /// Pushes `task` to the run queue as due now (MicroPython's `_task_queue.push(task)`).
     pub fn push_ready(&self, task: PyRef<PyTask>) {
         task.set_wait(Wait::Ready);
-        self.ready.borrow_mut().push_back(task);
+        let mut queue = self.queue.borrow_mut();
+        // The time is read only when a timer could be ordered against it (see RunQueue).
+        let now = if queue.needs_now() { self.now_us() } else { 0 };
+        queue.push_now(now, task);
     }
 
     /// Detaches `task` from whatever it waits on and makes it ready.
@@ -198,8 +228,8 @@ impl Scheduler {
     pub fn detach(&self, task: &PyRef<PyTask>) {
         match task.take_wait() {
             Wait::None | Wait::Ready => {}
-            Wait::Timer(key) => {
-                self.timers.borrow_mut().remove(key);
+            Wait::Timer(key, _) => {
+                self.queue.borrow_mut().remove(key);
             }
             Wait::Event(ev, key) => ev.remove_waiter(key),
             Wait::Lock(lock, key) => lock.remove_waiter(key),
@@ -211,10 +241,6 @@ impl Scheduler {
                 }
             }
             Wait::Task(other, waiter) => other.remove_waiter(waiter),
-            Wait::TaskTimeout(other, key, waiter) => {
-                other.remove_waiter(waiter);
-                self.timers.borrow_mut().remove(key);
-            }
             Wait::Gather(state) => state.clear_waiter(),
             Wait::Io(token) => {
                 let mut io = self.io_waiters.borrow_mut();
@@ -272,9 +298,19 @@ impl Scheduler {
         }
     }
 
-    /// How many read (or error) events the reactor has reported for `token`.
-    pub fn read_epoch(&self, token: Token) -> u64 {
-        self.read_epochs.borrow().get(token.0).copied().unwrap_or(0)
+    /// How many read events the reactor has reported for `token`, or None once it reported
+    /// an error or hang-up: the peer's last bytes and its close can arrive as one event, so a
+    /// short read no longer means the socket is drained, and reads must ask the kernel.
+    pub fn read_epoch(&self, token: Token) -> Option<u64> {
+        let epoch = self.read_epochs.borrow().get(token.0).copied().unwrap_or(0);
+        (epoch != HUNG_UP).then_some(epoch)
+    }
+
+    /// Starts the read events of a newly registered descriptor from zero.
+    pub fn reset_read_epoch(&self, token: Token) {
+        if let Some(epoch) = self.read_epochs.borrow_mut().get_mut(token.0) {
+            *epoch = 0;
+        }
     }
 
     /// Wakes the tasks whose readiness arrived.
@@ -289,7 +325,8 @@ impl Scheduler {
                 if epochs.len() <= ev.token.0 {
                     epochs.resize(ev.token.0 + 1, 0);
                 }
-                epochs[ev.token.0] += 1;
+                let epoch = &mut epochs[ev.token.0];
+                *epoch = if ev.error_or_hup { HUNG_UP } else { epoch.saturating_add(1) };
             }
             let woken: Vec<PyRef<PyTask>> = {
                 let mut io = self.io_waiters.borrow_mut();
@@ -316,14 +353,15 @@ impl Scheduler {
         }
     }
 
-    /// Parks the current task until `delay_us` from now (0: back of the ready queue).
+    /// Parks the current task until `delay_us` from now (0: due now, behind the tasks queued
+    /// before it).
     pub fn park_for(&self, task: PyRef<PyTask>, delay_us: u64) {
         if delay_us == 0 {
             self.push_ready(task);
         } else {
             let deadline = self.now_us().saturating_add(delay_us);
-            let key = self.timers.borrow_mut().push(deadline, task.clone());
-            task.set_wait(Wait::Timer(key));
+            let key = self.queue.borrow_mut().push_at(deadline, task.clone());
+            task.set_wait(Wait::Timer(key, deadline));
         }
     }
 
@@ -339,10 +377,12 @@ impl Scheduler {
 
     /// Runs the callbacks queued by `micropython.schedule` and pin interrupts, oldest first,
     /// after taking in pin changes that are due. An exception from one is printed (MicroPython
-    /// prints it and carries on) and does not stop the rest.
+    /// prints it and carries on) and does not stop the rest. Callbacks queued while these run
+    /// wait for the next call, so one that schedules itself again cannot starve the tasks.
     pub fn run_scheduled(&self, vm: &VirtualMachine) -> PyResult<()> {
         self.pump_pins(vm)?;
-        loop {
+        let queued = self.scheduled.borrow().len();
+        for _ in 0..queued {
             let next = self.scheduled.borrow_mut().pop_front();
             let Some(soft) = next else { return Ok(()) };
             if let Err(e) = soft.func.call(soft.args, vm) {
@@ -352,6 +392,7 @@ impl Scheduler {
                 self.report_soft_error(soft.irq_line, &e, vm);
             }
         }
+        Ok(())
     }
 
     /// Takes in the pin changes that are due (stimulus, hardware edges, the script's own writes)
@@ -396,12 +437,7 @@ impl Scheduler {
     /// Takes in what other threads did since the last look: ThreadSafeFlags set, host calls
     /// completed, calls and stops sent through a handle, and raises a pending interrupt.
     fn take_wakeups(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let flags = self.flags.borrow().clone();
-        for flag in flags {
-            if let Some(task) = flag.waiter().filter(|_| flag.is_set()) {
-                self.wake(task);
-            }
-        }
+        self.wake_flags();
         if !self.host_calls.borrow().is_empty() {
             // Host futures run no Python, but they are polled outside the borrow all the same.
             let calls = self.host_calls.borrow().clone();
@@ -427,6 +463,17 @@ impl Scheduler {
             }
         }
         self.link.take_interrupt(vm)
+    }
+
+    /// Pushes the waiters of the ThreadSafeFlags that are set, in the order they began waiting.
+    fn wake_flags(&self) {
+        self.flag_set.set(false);
+        let flags = self.flags.borrow().clone();
+        for flag in flags {
+            if let Some(task) = flag.waiter().filter(|_| flag.is_set()) {
+                self.wake(task);
+            }
+        }
     }
 
     /// Runs the calls the host queued with `call_soon_threadsafe`, oldest first. A coroutine
@@ -460,7 +507,7 @@ impl Scheduler {
 
     /// Whether anything could make a task ready without a task running first.
     fn can_wake(&self) -> bool {
-        !self.timers.borrow().is_empty()
+        !self.queue.borrow().is_empty()
             || !self.flags.borrow().is_empty()
             || self.io_waiting.get() > 0
             || !self.host_calls.borrow().is_empty()
@@ -488,9 +535,9 @@ impl Scheduler {
         woken
     }
 
-    /// Blocks until the next deadline, a notification or I/O, when no task is ready.
+    /// Blocks until the next deadline, a notification or I/O, when no task is due.
     fn wait_idle(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let timer = self.timers.borrow().peek_deadline();
+        let timer = self.queue.borrow().next_due();
         let pin_change = {
             let mut glue = self.pins.borrow_mut();
             glue.pins.idle();
@@ -503,7 +550,7 @@ impl Scheduler {
         let clock = &self.clock;
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
-            if self.ready.borrow().is_empty() {
+            if !self.queue.borrow().has_due() {
                 if let Some(deadline) = next {
                     clock.advance_to(deadline);
                 } else {
@@ -516,33 +563,51 @@ impl Scheduler {
         self.poll(timeout, vm)
     }
 
-    /// Moves every task whose deadline has passed to the ready queue.
-    fn expire_timers(&self) {
-        if self.timers.borrow().is_empty() {
-            return;
+    /// Takes in every wake-up source before a step, without blocking (MicroPython's
+    /// `wait_io_event(0)`, with the callbacks its VM runs between bytecodes): scheduled
+    /// callbacks and pin interrupts, ThreadSafeFlags set, I/O readiness, the host's
+    /// messages and calls.
+    fn poll_sources(&self, vm: &VirtualMachine) -> PyResult<()> {
+        let pins_due = {
+            let glue = self.pins.borrow();
+            self.pins_ready.get() || glue.pins.has_irqs() || glue.pins.next_change_us().is_some()
+        };
+        if pins_due || !self.scheduled.borrow().is_empty() {
+            self.run_scheduled(vm)?;
         }
-        let now = self.now_us();
-        loop {
-            let expired = self.timers.borrow_mut().pop_expired(now);
-            let Some((_, task)) = expired else { break };
-            // wake() also undoes the rest of the wait (wait_for's entry in the task it awaits).
-            self.wake(task);
+        if self.flag_set.get() {
+            self.wake_flags();
         }
+        if self.io_waiting.get() > 0 || self.pins_token.is_some() {
+            self.poll(Some(Duration::ZERO), vm)?;
+        } else if self.reactor.borrow().take_notified() {
+            self.take_wakeups(vm)?;
+        }
+        if !self.calls.borrow().is_empty() {
+            self.run_calls(vm)?;
+        }
+        Ok(())
     }
 
-    /// Runs tasks until `main` finishes, `stop()` is called, or nothing can ever run again.
-    /// Returns `main`'s value (None in the other two cases), or an exception that escaped a
-    /// task without being an `Exception` (KeyboardInterrupt, SystemExit), or `main`'s exception.
+    /// Runs tasks until `main` finishes, the host stops the loop, or (without `main`) for
+    /// ever. Returns `main`'s value (None in the other cases), or an exception that escaped a
+    /// task without being an `Exception` (KeyboardInterrupt, SystemExit), or `main`'s exception,
+    /// or one raised by the exception handler.
     pub fn run(&self, main: Option<PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
-        if self.running.replace(true) {
-            return Err(vm.new_runtime_error("Event loop is already running"));
+        let depth = self.running.get();
+        self.running.set(depth + 1);
+        if depth == 0 {
+            self.stop.set(false);
         }
-        self.stop.set(false);
         let prev_main = self.main_task.replace(main.clone());
-        let result = self.run_passes(main.as_ref(), vm);
-        super::fastpath::AwaitWrapper::release_spare();
+        let prev_cur = self.cur_task.borrow_mut().take();
+        let result = self.run_until_complete(main.as_ref(), vm);
+        *self.cur_task.borrow_mut() = prev_cur;
+        if depth == 0 {
+            super::fastpath::AwaitWrapper::release_spare();
+        }
         *self.main_task.borrow_mut() = prev_main;
-        self.running.set(false);
+        self.running.set(depth);
         result?;
         match main {
             Some(task) if task.is_done() => task.take_result(vm).map(Some),
@@ -550,48 +615,32 @@ impl Scheduler {
         }
     }
 
-    fn run_passes(&self, main: Option<&PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<()> {
+    /// MicroPython's `run_until_complete`: before each step, take in every wake-up source
+    /// (blocking until the head of the run queue is due when it is not), then pop the head and
+    /// resume it.
+    fn run_until_complete(&self, main: Option<&PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<()> {
         let main_done = || main.is_some_and(|m| m.is_done());
         loop {
             if main_done() || self.stop.get() {
                 return Ok(());
             }
-            self.run_scheduled(vm)?;
-            if self.ready.borrow().is_empty() {
-                if !self.can_wake() {
-                    // What a thread sent just before letting go of its handle is taken in
-                    // first; only then is the loop sure nothing can wake it.
-                    if self.reactor.borrow().take_notified() {
-                        self.take_wakeups(vm)?;
-                    } else {
-                        match main {
-                            // run_until_complete: nothing can ever finish the main task (MicroPython
-                            // returns here instead of hanging).
-                            Some(_) => return Ok(()),
-                            // run_forever runs until stop(); with no task left only a signal
-                            // (Ctrl-C) can end it now, so sleep in the poller until then.
-                            None => self.poll(None, vm)?,
-                        }
-                    }
-                } else {
-                    self.wait_idle(vm)?;
-                }
-                self.run_scheduled(vm)?;
-            } else if self.io_waiting.get() > 0 || self.pins_token.is_some() {
-                self.poll(Some(Duration::ZERO), vm)?;
-            } else if self.reactor.borrow().take_notified() {
-                self.take_wakeups(vm)?;
-            }
-            self.expire_timers();
-            self.run_calls(vm)?;
-            let batch = self.ready.borrow().len();
-            for _ in 0..batch {
-                let next = self.ready.borrow_mut().pop_front();
-                let Some(task) = next else { break };
-                self.step(task, vm)?;
-                if main_done() {
-                    return Ok(());
-                }
+            self.poll_sources(vm)?;
+            let next = {
+                let mut queue = self.queue.borrow_mut();
+                let now = if queue.needs_now() { self.now_us() } else { 0 };
+                queue.pop_due(now)
+            };
+            match next {
+                Some(task) => self.step(task, vm)?,
+                None if self.can_wake() => self.wait_idle(vm)?,
+                // What a thread sent just before letting go of its handle is taken in first;
+                // only then is the loop sure nothing can wake it.
+                None if self.reactor.borrow().take_notified() => self.take_wakeups(vm)?,
+                // Nothing can ever wake a task. MicroPython keeps waiting while the main task
+                // has not finished (it returns only when there is no main task); so does
+                // microloop, asleep in the poller, where Ctrl-C or the host can still end it.
+                None if main.is_none() && self.running.get() > 1 => return Ok(()),
+                None => self.poll(None, vm)?,
             }
         }
     }
@@ -600,21 +649,21 @@ impl Scheduler {
     fn step(&self, task: PyRef<PyTask>, vm: &VirtualMachine) -> PyResult<()> {
         if task.is_done() {
             // A finished task is queued once more only to report an unretrieved exception.
-            self.report_unretrieved(&task, vm);
-            return Ok(());
+            return self.report_unretrieved(&task, vm);
         }
-        task.set_wait(Wait::None);
+        if let Wait::LockGranted(lock) = task.take_wait() {
+            if task.has_pending() {
+                // Cancelled after release() handed it the lock: the next waiter gets it.
+                super::lock::PyLock::pass_on(&lock, self);
+            }
+        }
         *self.cur_task.borrow_mut() = Some(task.clone());
         let outcome = task.resume(vm);
         self.cur_task.borrow_mut().take();
         match outcome {
-            Ok(PyIterReturn::Return(_)) => {
-                // Nothing parked the task (a bare `yield`): it runs again next pass, as in CPython.
-                if task.is_running_wait() {
-                    self.push_ready(task);
-                }
-                Ok(())
-            }
+            // The task parked itself somewhere, or yielded without parking: then, as in
+            // MicroPython, it waits until something pushes it.
+            Ok(PyIterReturn::Return(_)) => Ok(()),
             Ok(PyIterReturn::StopIteration(value)) => {
                 self.finish(&task, Ok(value.unwrap_or_else(|| vm.ctx.none())), vm);
                 Ok(())
@@ -627,41 +676,40 @@ impl Scheduler {
         }
     }
 
-    /// Records a task's outcome and wakes whoever waits for it.
+    /// Records a task's outcome and wakes whoever waits for it, in the order they began
+    /// waiting. An exception nobody waits for is reported one step later, from the run queue,
+    /// unless somebody awaits the task meanwhile (MicroPython's "Task exception wasn't
+    /// retrieved").
     pub fn finish(&self, task: &PyRef<PyTask>, result: Result<PyObjectRef, PyBaseExceptionRef>, vm: &VirtualMachine) {
         let report = matches!(&result, Err(e) if !is_cancelled(e, vm) && !escapes_loop(e, vm));
         task.set_done(result);
-        let mut waiters = task.take_waiters().peekable();
         let is_main = self.main_task.borrow().as_ref().is_some_and(|m| m.is(task));
-        if waiters.peek().is_none() {
-            if report && !is_main {
-                // MicroPython reports a detached task's exception one pass later, giving
-                // another task the chance to await it first.
-                self.ready.borrow_mut().push_back(task.clone());
-            }
-            return;
-        }
-        for waiter in waiters {
+        let mut awaited = is_main;
+        for waiter in task.take_waiters() {
+            awaited = true;
             waiter.notify(self, task, vm);
+        }
+        if awaited {
+            task.mark_retrieved();
+        } else if report {
+            self.push_ready(task.clone());
         }
     }
 
-    /// Calls the exception handler for a task whose exception nobody retrieved.
-    fn report_unretrieved(&self, task: &PyRef<PyTask>, vm: &VirtualMachine) {
+    /// Calls the exception handler for a task whose exception nobody retrieved. An exception
+    /// the handler raises ends the run, as in MicroPython.
+    fn report_unretrieved(&self, task: &PyRef<PyTask>, vm: &VirtualMachine) -> PyResult<()> {
         if task.retrieved() {
-            return;
+            return Ok(());
         }
         task.mark_retrieved();
-        let Some(exc) = task.exception() else { return };
+        let Some(exc) = task.exception() else { return Ok(()) };
         let context = vm.ctx.new_dict();
         let set = |k: &str, v: PyObjectRef| context.set_item(k, v, vm);
-        let filled = set("message", vm.ctx.new_str("Task exception wasn't retrieved").into())
-            .and_then(|_| set("exception", exc.into()))
-            .and_then(|_| set("future", task.clone().into()));
-        let result = filled.and_then(|_| self.call_exception_handler(context.into(), vm));
-        if let Err(e) = result {
-            crate::traceback::print_exception(vm, &e, None);
-        }
+        set("message", vm.ctx.new_str("Task exception wasn't retrieved").into())?;
+        set("exception", exc.into())?;
+        set("future", task.clone().into())?;
+        self.call_exception_handler(context.into(), vm)
     }
 
     /// Calls the installed handler as `handler(loop, context)`, or the default one.
@@ -735,10 +783,65 @@ pub(crate) fn seconds_to_us(t: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u6
     Ok((secs * 1e6).max(0.0).min(u64::MAX as f64 / 2.0) as u64)
 }
 
-/// Converts a delay in milliseconds (an int) to microseconds; negatives count as zero.
-pub(crate) fn ms_to_us(ms: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
-    let ms: i64 = ms.try_to_value(vm)?;
-    Ok((ms.max(0) as u64).saturating_mul(1000))
+/// Half of MicroPython's ticks period (2**62 on its unix port, as in `time.ticks_*`): the
+/// largest interval `ticks_add` accepts is one less.
+const TICKS_HALF_PERIOD: i64 = 1 << 61;
+
+/// MicroPython's `sleep_ms(t)` argument check, `ticks_add(ticks(), max(0, t))`: the delay in
+/// milliseconds, or the error MicroPython raises for it.
+pub(crate) fn sleep_ms_arg(t: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+    use rustpython_vm::builtins::PyFloat;
+    if let Some(i) = t.downcast_ref::<PyInt>() {
+        if i.as_bigint() < &0.into() {
+            return Ok(0);
+        }
+        let ms: i64 = i
+            .try_to_primitive(vm)
+            .map_err(|_| vm.new_overflow_error("overflow converting long int to machine word"))?;
+        if ms >= TICKS_HALF_PERIOD {
+            return Err(vm.new_overflow_error("ticks interval overflow"));
+        }
+        return Ok(ms as u64);
+    }
+    if let Some(f) = t.downcast_ref::<PyFloat>() {
+        if f.to_f64() <= 0.0 {
+            return Ok(0);
+        }
+        return Err(vm.new_type_error("can't convert float to int"));
+    }
+    Err(vm.new_type_error(format!("can't convert {} to int", t.class().name())))
+}
+
+/// MicroPython's `sleep(t)`, `sleep_ms(int(t * 1000))`: the delay in whole milliseconds, or the
+/// error MicroPython raises for it.
+pub(crate) fn sleep_arg(t: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+    use rustpython_vm::builtins::PyFloat;
+    // Whole seconds (`sleep(0)` above all) skip the multiplication, which allocates.
+    if let Some(secs) = t.downcast_ref::<PyInt>().and_then(|i| i.try_to_primitive::<i64>(vm).ok()) {
+        if secs <= 0 {
+            return Ok(0);
+        }
+        if let Some(ms) = secs.checked_mul(1000) {
+            return sleep_ms_arg(&vm.ctx.new_int(ms).into(), vm);
+        }
+    }
+    if let Some(f) = t.downcast_ref::<PyFloat>() {
+        let ms = f.to_f64() * 1000.0;
+        if ms.is_nan() {
+            return Err(vm.new_value_error("can't convert NaN to int"));
+        }
+        if ms.is_infinite() {
+            return Err(vm.new_overflow_error("can't convert inf to int"));
+        }
+        if ms.abs() >= 9.223_372_036_854_775_807e18 {
+            return Err(vm.new_overflow_error("overflow converting long int to machine word"));
+        }
+        return sleep_ms_arg(&vm.ctx.new_int(ms.trunc() as i64).into(), vm);
+    }
+    let thousand: PyObjectRef = vm.ctx.new_int(1000).into();
+    let product = vm._mul(t, &thousand)?;
+    let ms = product.try_int(vm)?;
+    sleep_ms_arg(&ms.into(), vm)
 }
 
 /// Raises RuntimeError unless a task is running: awaiting asyncio primitives needs one.

@@ -179,13 +179,13 @@ impl Constructor for PyThreadSafeFlag {
 #[pyclass(with(Constructor))]
 impl PyThreadSafeFlag {
     /// Sets the flag. Safe to call from `micropython.schedule` callbacks, IRQ handlers and, via
-    /// the embedding API, other threads.
+    /// the embedding API, other threads. The waiting task is woken at the loop's next poll,
+    /// before its next step, as MicroPython's poller finds the flag readable.
     #[pymethod]
     fn set(&self) {
         self.shared.flag.store(true, Ordering::Release);
-        let waiter = self.waiter();
-        if let Some(task) = waiter {
-            sched().wake(task);
+        if self.waiter.borrow().is_some() {
+            sched().flag_set.set(true);
         }
     }
 
@@ -199,7 +199,7 @@ impl PyThreadSafeFlag {
     /// a second waiter replaces the first, which is then never woken by this flag.
     #[pymethod]
     fn wait(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyFlagWait> {
-        PyFlagWait { flag: zelf }.into_ref(&vm.ctx)
+        PyFlagWait { flag: zelf, yielded: Cell::new(false) }.into_ref(&vm.ctx)
     }
 }
 
@@ -209,6 +209,9 @@ impl PyThreadSafeFlag {
 pub struct PyFlagWait {
     /// The flag waited on.
     flag: PyRef<PyThreadSafeFlag>,
+    /// Set once the task has parked: the next resume is the wake-up, which clears the flag
+    /// whatever happened to it meanwhile.
+    yielded: Cell<bool>,
 }
 
 #[pyclass(with(IterNext, Iterable))]
@@ -220,9 +223,10 @@ impl IterNext for PyFlagWait {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let flag = &zelf.flag;
-        if flag.shared.flag.swap(false, Ordering::AcqRel) {
+        if flag.shared.flag.swap(false, Ordering::AcqRel) || zelf.yielded.get() {
             return Ok(PyIterReturn::StopIteration(None));
         }
+        zelf.yielded.set(true);
         let cur = current_task(vm)?;
         let replaced = flag.waiter.borrow_mut().replace(cur.clone());
         if replaced.is_none() {

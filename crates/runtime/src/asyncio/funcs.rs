@@ -3,17 +3,18 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
+use microloop_core::WaitKey;
 use rustpython_vm::{
-    AsObject,
-    Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::PyBaseExceptionRef,
+    function::OptionalArg,
     protocol::PyIterReturn,
     pyclass,
     types::{IterNext, Iterable, SelfIter},
 };
 
 use super::core::{Scheduler, current_task, sched, with_current};
-use super::task::{PyTask, Wait, Waiter};
+use super::task::{NativeCoro, PyTask, Wait, Waiter};
 
 /// The awaitable `sleep`/`sleep_ms` return. One per thread is reused, as MicroPython reuses its
 /// singleton generator: `delay` is armed by the call and consumed by the first `__next__`, and
@@ -81,194 +82,418 @@ pub(crate) fn promote_to_task(aw: PyObjectRef, vm: &VirtualMachine) -> PyResult<
     }
 }
 
-/// Where a `wait_for` stands.
-#[derive(Debug)]
+/// Where a `wait_for` stands, for the task that awaits it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum WaitForPhase {
-    /// Created, not awaited yet.
-    Start { timeout_us: Option<u64> },
-    /// Waiting for the task, with the timer running.
-    Waiting,
-    /// The timeout fired: the task was cancelled and we wait for it to wind down.
-    TimedOut,
+    /// Created, not awaited yet: the awaitable is not a task yet.
+    Start,
+    /// No timeout: awaiting the task itself.
+    Direct,
+    /// Sleeping for the timeout while the runner awaits the task.
+    Sleeping,
+    /// The timeout passed: the runner was cancelled and is awaited.
+    AwaitRunner,
 }
 
-/// The awaitable `wait_for` returns: runs `task` and cancels it at the timeout.
+/// Where `wait_for`'s runner stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RunnerPhase {
+    /// Queued, not run yet.
+    Start,
+    /// Awaiting the task.
+    Awaiting,
+}
+
+/// What `wait_for` and its runner share: MicroPython's `wait_for` coroutine and its `_run`
+/// helper task. The caller sleeps for the timeout while the runner awaits the task; the runner,
+/// when the task ends first, cancels the sleep and hands over the outcome; the timeout, when
+/// it passes first, cancels the runner (and with it the task) and waits for it to finish.
+#[derive(Debug)]
+pub(crate) struct WaitForState {
+    /// The awaitable, until the first step promotes it to a task.
+    aw: RefCell<Option<PyObjectRef>>,
+    /// The awaited work as a task.
+    task: RefCell<Option<PyRef<PyTask>>>,
+    /// The timeout as given, and whether it is in milliseconds (`wait_for_ms`); checked at the
+    /// first step, as MicroPython's coroutine does.
+    timeout: RefCell<Option<(PyObjectRef, bool)>>,
+    /// The task awaiting the `wait_for`.
+    waiter: RefCell<Option<PyRef<PyTask>>>,
+    /// The runner task.
+    runner: RefCell<Option<PyRef<PyTask>>>,
+    /// The caller's progress.
+    phase: Cell<WaitForPhase>,
+    /// The runner's progress.
+    runner_phase: Cell<RunnerPhase>,
+    /// The task's outcome, handed over by the runner with the CancelledError it threw into
+    /// the caller's sleep (MicroPython's `CancelledError(status, result)`). A cancellation
+    /// from outside replaces that exception, and then the outcome is not used.
+    outcome: RefCell<Option<(PyBaseExceptionRef, Result<PyObjectRef, PyBaseExceptionRef>)>>,
+}
+
+impl WaitForState {
+    fn task(&self) -> PyRef<PyTask> {
+        self.task.borrow().clone().expect("wait_for has started")
+    }
+
+    fn runner(&self) -> PyRef<PyTask> {
+        self.runner.borrow().clone().expect("wait_for's runner exists")
+    }
+
+    /// One step of the runner task (MicroPython's `_run(waiter, aw)`). When it ends, it lets go
+    /// of the task and the waiter, and the waiter lets go of it when the `wait_for` ends, so no
+    /// reference cycle outlives the two (the collector cannot see into a task).
+    pub(crate) fn runner_step(&self, me: &PyTask, thrown: Option<PyBaseExceptionRef>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let result = self.runner_body(me, thrown, vm);
+        if !matches!(result, Ok(PyIterReturn::Return(_))) {
+            self.task.borrow_mut().take();
+            self.waiter.borrow_mut().take();
+        }
+        result
+    }
+
+    fn runner_body(&self, me: &PyTask, thrown: Option<PyBaseExceptionRef>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let task = self.task();
+        let outcome = match (self.runner_phase.get(), thrown) {
+            // Cancelled before its first step: the coroutine never starts.
+            (RunnerPhase::Start, Some(exc)) => return Err(exc),
+            (RunnerPhase::Awaiting, Some(exc)) => Err(exc),
+            (RunnerPhase::Start, None) => {
+                if !task.is_done() {
+                    if task.in_gather() {
+                        Err(vm.new_runtime_error("can't wait"))
+                    } else {
+                        let me = me_ref(me, vm)?;
+                        let key = task.add_waiter(Waiter::Task(me.clone()));
+                        me.set_wait(Wait::Task(task.clone(), key));
+                        self.runner_phase.set(RunnerPhase::Awaiting);
+                        return Ok(PyIterReturn::Return(vm.ctx.none()));
+                    }
+                } else {
+                    task.take_result(vm)
+                }
+            }
+            (RunnerPhase::Awaiting, None) => task.take_result(vm),
+        };
+        let waiter = self.waiter.borrow().clone().expect("wait_for has a waiter");
+        if !waiter.is_done() && waiter.is_queued_plain() && PyTask::cancel_task(&waiter, vm)? {
+            // The waiter is still asleep: wake it with the outcome, carried as MicroPython
+            // carries it, in the CancelledError's arguments (status, result), which a task
+            // that gets it after its `wait_for` has ended sees.
+            let (status, result) = match &outcome {
+                Ok(value) => (vm.ctx.new_bool(true).into(), value.clone()),
+                Err(e) => (e.clone().into(), vm.ctx.none()),
+            };
+            let marker = vm.new_exception(super::cancelled_error_type(vm), vec![status, result]);
+            waiter.set_pending(marker.clone());
+            *self.outcome.borrow_mut() = Some((marker, outcome));
+        }
+        Ok(PyIterReturn::StopIteration(None))
+    }
+}
+
+/// The running task as an owned reference (it is `me` while the runner steps).
+fn me_ref(me: &PyTask, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+    let cur = current_task(vm)?;
+    debug_assert!(std::ptr::eq(&*cur as &PyTask, me));
+    Ok(cur)
+}
+
+/// The awaitable `wait_for` returns (MicroPython's `wait_for` coroutine).
 #[pyclass(module = "asyncio", name = "wait_for")]
 #[derive(Debug, PyPayload)]
 pub struct PyWaitFor {
-    /// The awaited work, promoted to a task.
-    task: PyRef<PyTask>,
-    /// Progress through the timeout protocol.
-    phase: RefCell<WaitForPhase>,
+    state: Rc<WaitForState>,
 }
 
 impl PyWaitFor {
-    pub fn new(aw: PyObjectRef, timeout_us: Option<u64>, vm: &VirtualMachine) -> PyResult<PyRef<Self>> {
-        let task = promote_to_task(aw, vm)?;
-        let phase = RefCell::new(WaitForPhase::Start { timeout_us });
-        Ok(PyWaitFor { task, phase }.into_ref(&vm.ctx))
+    pub fn new(aw: PyObjectRef, timeout: PyObjectRef, in_ms: bool, vm: &VirtualMachine) -> PyResult<PyRef<Self>> {
+        let state = Rc::new(WaitForState {
+            aw: RefCell::new(Some(aw)),
+            task: RefCell::new(None),
+            timeout: RefCell::new(Some((timeout, in_ms))),
+            waiter: RefCell::new(None),
+            runner: RefCell::new(None),
+            phase: Cell::new(WaitForPhase::Start),
+            runner_phase: Cell::new(RunnerPhase::Start),
+            outcome: RefCell::new(None),
+        });
+        Ok(PyWaitFor { state }.into_ref(&vm.ctx))
+    }
+
+    fn timeout_error(vm: &VirtualMachine) -> PyBaseExceptionRef {
+        vm.new_exception_empty(vm.ctx.exceptions.timeout_error.to_owned())
     }
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyWaitFor {}
+impl PyWaitFor {
+    /// Raises `exc` into the `wait_for`: the runner's hand-over returns the task's value or
+    /// raises its exception; a cancellation from outside cancels the runner and goes on.
+    #[pymethod]
+    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let exc = super::fastpath::thrown(typ, val, tb, vm);
+        let result = self.raise_in(exc, vm);
+        self.state.runner.borrow_mut().take();
+        result
+    }
+
+    fn raise_in(&self, exc: PyBaseExceptionRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let st = &self.state;
+        if st.phase.get() != WaitForPhase::Sleeping {
+            return Err(exc);
+        }
+        if !super::core::is_cancelled(&exc, vm) {
+            return Err(exc);
+        }
+        let handed = st.outcome.borrow_mut().take();
+        match handed {
+            Some((marker, outcome)) if marker.is(&exc) => {
+                // Consumed here, where nobody else sees it: the arguments would keep the value
+                // alive for as long as the VM keeps the thrown exception.
+                marker.as_object().set_attr("args", vm.ctx.empty_tuple.clone(), vm)?;
+                match outcome {
+                    Ok(value) => Err(vm.new_stop_iteration(Some(value))),
+                    Err(e) => Err(e),
+                }
+            }
+            _ => {
+                PyTask::cancel_task(&st.runner(), vm)?;
+                Err(exc)
+            }
+        }
+    }
+}
 
 impl SelfIter for PyWaitFor {}
 
 impl IterNext for PyWaitFor {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
-        let task = &zelf.task;
-        let phase = std::mem::replace(&mut *zelf.phase.borrow_mut(), WaitForPhase::Waiting);
-        if task.is_done() {
-            if matches!(phase, WaitForPhase::TimedOut) {
-                task.mark_retrieved();
-                return Err(vm.invoke_exception(vm.ctx.exceptions.timeout_error.to_owned(), vec![])?);
-            }
-            return task.take_result(vm).map(|v| PyIterReturn::StopIteration(Some(v)));
+        let result = PyWaitFor::step(zelf, vm);
+        if !matches!(result, Ok(PyIterReturn::Return(_))) {
+            zelf.state.runner.borrow_mut().take();
         }
-        let cur = current_task(vm)?;
-        let s = sched();
-        let waiter = task.add_waiter(Waiter::Task(cur.clone()));
-        match phase {
-            WaitForPhase::Start { timeout_us: None } => cur.set_wait(Wait::Task(task.clone(), waiter)),
-            WaitForPhase::Start { timeout_us: Some(t) } => {
-                let deadline = s.now_us().saturating_add(t);
-                let key = s.timers.borrow_mut().push(deadline, cur.clone());
-                cur.set_wait(Wait::TaskTimeout(task.clone(), key, waiter));
-            }
-            WaitForPhase::Waiting => {
-                // Woken by the timer: cancel the task and wait for it to finish cancelling.
-                PyTask::cancel_task(task, vm)?;
-                cur.set_wait(Wait::Task(task.clone(), waiter));
-                *zelf.phase.borrow_mut() = WaitForPhase::TimedOut;
-            }
-            WaitForPhase::TimedOut => {
-                cur.set_wait(Wait::Task(task.clone(), waiter));
-                *zelf.phase.borrow_mut() = WaitForPhase::TimedOut;
-            }
-        }
-        Ok(PyIterReturn::Return(vm.ctx.none()))
+        result
     }
 }
 
-/// The shared record of one `gather`: its children and the task waiting for them.
+impl PyWaitFor {
+    fn step(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let st = &zelf.state;
+        match st.phase.get() {
+            WaitForPhase::Start => {
+                let aw = st.aw.borrow_mut().take().expect("wait_for starts once");
+                let (timeout, in_ms) = st.timeout.borrow_mut().take().expect("wait_for starts once");
+                let task = promote_to_task(aw, vm)?;
+                *st.task.borrow_mut() = Some(task.clone());
+                if vm.is_none(&timeout) {
+                    st.phase.set(WaitForPhase::Direct);
+                    return PyTask::await_step(&task, vm);
+                }
+                let ms = if in_ms { super::core::sleep_ms_arg(&timeout, vm)? } else { super::core::sleep_arg(&timeout, vm)? };
+                let cur = current_task(vm)?;
+                *st.waiter.borrow_mut() = Some(cur.clone());
+                let runner = PyTask::native(NativeCoro::Runner(st.clone()), vm);
+                let s = sched();
+                s.push_ready(runner.clone());
+                *st.runner.borrow_mut() = Some(runner);
+                st.phase.set(WaitForPhase::Sleeping);
+                s.park_for(cur, ms.saturating_mul(1000));
+                Ok(PyIterReturn::Return(vm.ctx.none()))
+            }
+            WaitForPhase::Direct => PyTask::await_step(&st.task(), vm),
+            WaitForPhase::Sleeping => {
+                // The timeout passed first: cancel the runner, then wait for it to end.
+                let runner = st.runner();
+                PyTask::cancel_task(&runner, vm)?;
+                st.phase.set(WaitForPhase::AwaitRunner);
+                match PyTask::await_step(&runner, vm)? {
+                    PyIterReturn::StopIteration(_) => Err(PyWaitFor::timeout_error(vm)),
+                    parked => Ok(parked),
+                }
+            }
+            WaitForPhase::AwaitRunner => match PyTask::await_step(&st.runner(), vm)? {
+                PyIterReturn::StopIteration(_) => Err(PyWaitFor::timeout_error(vm)),
+                parked => Ok(parked),
+            },
+        }
+    }
+}
+
+/// The shared record of one `gather` once it has started (MicroPython's `gather` generator
+/// and its `done` callback): its children and the task waiting for them.
 #[derive(Debug)]
 pub(crate) struct GatherState {
-    /// The gathered tasks, in argument order.
-    children: Vec<PyRef<PyTask>>,
-    /// Children not finished yet.
-    remaining: Cell<usize>,
+    /// The gathered tasks, in argument order, each with the key of the gather's entry among
+    /// its waiters while the gather still listens for its end.
+    children: RefCell<Vec<(PyRef<PyTask>, Option<WaitKey>)>>,
+    /// Children still to finish; negative when a child had failed before the gather began
+    /// (MicroPython's integer `state`).
+    remaining: Cell<isize>,
+    /// The exception that ends the gather: a child's, or the CancelledError thrown into it
+    /// (MicroPython's `state` when it holds an exception).
+    error: RefCell<Option<PyBaseExceptionRef>>,
     /// Put exceptions in the result list instead of raising the first one.
     return_exceptions: bool,
-    /// The first exception, when `return_exceptions` is false.
-    error: RefCell<Option<PyBaseExceptionRef>>,
-    /// Whether the outcome is decided.
-    finished: Cell<bool>,
+    /// Whether the gather waits in its `yield` (MicroPython: `gather_task.data is _Remove`).
+    waiting: Cell<bool>,
     /// The task awaiting the gather.
-    waiter: RefCell<Option<PyRef<PyTask>>>,
+    task: RefCell<Option<PyRef<PyTask>>>,
 }
 
 impl GatherState {
+    /// The gather is no longer waiting: a child's end will not push its task.
     pub(crate) fn clear_waiter(&self) {
-        self.waiter.borrow_mut().take();
+        self.waiting.set(false);
     }
 
-    /// Children still running (cancelled along with the gather).
-    pub(crate) fn pending_children(&self) -> Vec<PyRef<PyTask>> {
-        self.children.iter().filter(|c| !c.is_done()).cloned().collect()
-    }
-
-    /// Called when a child finishes.
-    pub(crate) fn child_done(&self, s: &Scheduler, child: &PyRef<PyTask>, _vm: &VirtualMachine) {
-        child.mark_retrieved();
-        if self.finished.get() {
+    /// Called when child `index` finishes (MicroPython's `done(t, er)`).
+    pub(crate) fn child_done(&self, s: &Scheduler, index: usize, child: &PyRef<PyTask>, _vm: &VirtualMachine) {
+        if let Some(entry) = self.children.borrow_mut().get_mut(index) {
+            entry.1 = None;
+        }
+        if !self.waiting.get() {
             return;
         }
         match child.exception() {
-            Some(e) if !self.return_exceptions => {
-                *self.error.borrow_mut() = Some(e);
-                self.finished.set(true);
-            }
+            Some(e) if !self.return_exceptions => *self.error.borrow_mut() = Some(e),
             _ => {
                 self.remaining.set(self.remaining.get() - 1);
-                self.finished.set(self.remaining.get() == 0);
+                if self.remaining.get() > 0 {
+                    return;
+                }
             }
         }
-        if self.finished.get() {
-            let waiter = self.waiter.borrow_mut().take();
-            if let Some(task) = waiter {
-                s.wake(task);
-            }
+        self.waiting.set(false);
+        let task = self.task.borrow().clone();
+        if let Some(task) = task {
+            s.wake(task);
         }
     }
 
-    /// The gather's outcome: the list of results, or the first exception.
-    fn outcome(&self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        if let Some(e) = self.error.borrow().clone() {
-            return Err(e);
+    /// Ends the gather: stops listening to the children still running (cancelling them if
+    /// the gather was cancelled), then gives the list of results or raises.
+    fn finish(&self, cancel_all: bool, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let children = std::mem::take(&mut *self.children.borrow_mut());
+        let mut results = Vec::with_capacity(children.len());
+        let mut error = self.error.borrow_mut().take();
+        for (child, key) in children {
+            if let Some(key) = key {
+                child.remove_waiter(key);
+                if cancel_all {
+                    PyTask::cancel_task(&child, vm)?;
+                }
+                results.push(child.into());
+                continue;
+            }
+            match child.outcome() {
+                Some(Ok(v)) => results.push(v),
+                Some(Err(e)) => {
+                    if self.return_exceptions {
+                        results.push(e.into());
+                    } else if error.is_none() {
+                        error = Some(e);
+                    }
+                }
+                None => results.push(child.into()),
+            }
         }
-        let results = self
-            .children
-            .iter()
-            .map(|c| match c.take_result(vm) {
-                Ok(v) => v,
-                Err(e) => e.into(),
-            })
-            .collect();
-        Ok(vm.ctx.new_list(results).into())
+        match error {
+            Some(e) => Err(e),
+            None => Ok(PyIterReturn::StopIteration(Some(vm.ctx.new_list(results).into()))),
+        }
     }
 }
 
-/// The awaitable `gather` returns.
+/// The awaitable `gather` returns. As MicroPython's `gather` is a generator, nothing happens
+/// until it is first awaited: then the awaitables become tasks.
 #[pyclass(module = "asyncio", name = "gather")]
 #[derive(Debug, PyPayload)]
 pub struct PyGather {
-    /// Shared with the children's waiter lists.
-    state: Rc<GatherState>,
+    /// The awaitables, until the first step.
+    aws: RefCell<Option<Vec<PyObjectRef>>>,
+    /// Put exceptions in the result list instead of raising the first one.
+    return_exceptions: bool,
+    /// Set by the first step.
+    state: RefCell<Option<Rc<GatherState>>>,
 }
 
 impl PyGather {
     pub fn new(aws: Vec<PyObjectRef>, return_exceptions: bool, vm: &VirtualMachine) -> PyResult<PyRef<Self>> {
+        Ok(PyGather { aws: RefCell::new(Some(aws)), return_exceptions, state: RefCell::new(None) }.into_ref(&vm.ctx))
+    }
+
+    /// The first step: promotes the awaitables to tasks and listens for their ends.
+    fn start(&self, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let Some(aws) = self.aws.borrow_mut().take() else {
+            return Err(vm.new_runtime_error("gather awaited twice"));
+        };
         let children = aws.into_iter().map(|aw| promote_to_task(aw, vm)).collect::<PyResult<Vec<_>>>()?;
+        let n = children.len() as isize;
         let state = Rc::new(GatherState {
-            remaining: Cell::new(children.len()),
-            finished: Cell::new(children.is_empty()),
-            children,
-            return_exceptions,
+            children: RefCell::new(Vec::with_capacity(children.len())),
+            remaining: Cell::new(0),
             error: RefCell::new(None),
-            waiter: RefCell::new(None),
+            return_exceptions: self.return_exceptions,
+            waiting: Cell::new(false),
+            task: RefCell::new(None),
         });
-        let s = sched();
-        for child in &state.children {
-            if child.is_done() {
-                state.child_done(&s, child, vm);
+        *self.state.borrow_mut() = Some(state.clone());
+        for (index, child) in children.into_iter().enumerate() {
+            let key = if child.is_done() {
+                if child.exception().is_some() && !self.return_exceptions {
+                    state.remaining.set(-n);
+                }
+                None
+            } else if child.has_waiters() {
+                state.children.borrow_mut().push((child, None));
+                return Err(vm.new_runtime_error("can't gather"));
             } else {
-                child.add_waiter(Waiter::Gather(state.clone()));
-            }
+                state.remaining.set(state.remaining.get() + 1);
+                Some(child.add_waiter(Waiter::Gather(state.clone(), index)))
+            };
+            state.children.borrow_mut().push((child, key));
         }
-        Ok(PyGather { state }.into_ref(&vm.ctx))
+        if state.remaining.get() <= 0 {
+            return state.finish(false, vm);
+        }
+        let cur = current_task(vm)?;
+        *state.task.borrow_mut() = Some(cur.clone());
+        state.waiting.set(true);
+        cur.set_wait(Wait::Gather(state));
+        Ok(PyIterReturn::Return(vm.ctx.none()))
     }
 }
 
 #[pyclass(with(IterNext, Iterable))]
-impl PyGather {}
+impl PyGather {
+    /// Raises `exc` into the gather: a CancelledError cancels the children still running.
+    #[pymethod]
+    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        let exc = super::fastpath::thrown(typ, val, tb, vm);
+        let state = self.state.borrow().clone();
+        let Some(state) = state else { return Err(exc) };
+        if !super::core::is_cancelled(&exc, vm) {
+            return Err(exc);
+        }
+        *state.error.borrow_mut() = Some(exc.clone());
+        match state.finish(true, vm) {
+            Err(e) => Err(e),
+            Ok(_) => Err(exc),
+        }
+    }
+}
 
 impl SelfIter for PyGather {}
 
 impl IterNext for PyGather {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
-        let state = &zelf.state;
-        if state.finished.get() {
-            return state.outcome(vm).map(|v| PyIterReturn::StopIteration(Some(v)));
+        let state = zelf.state.borrow().clone();
+        match state {
+            None => zelf.start(vm),
+            Some(state) => state.finish(false, vm),
         }
-        let cur = current_task(vm)?;
-        if state.waiter.borrow().as_ref().is_some_and(|w| !w.is(&cur)) {
-            return Err(vm.new_runtime_error("gather awaited twice"));
-        }
-        *state.waiter.borrow_mut() = Some(cur.clone());
-        cur.set_wait(Wait::Gather(state.clone()));
-        Ok(PyIterReturn::Return(vm.ctx.none()))
     }
 }

@@ -51,8 +51,8 @@ impl PyLock {
         let next = zelf.waiters.borrow_mut().pop_front();
         match next {
             Some(task) => {
+                s.push_ready(task.clone());
                 task.set_wait(Wait::LockGranted(zelf.to_owned()));
-                s.ready.borrow_mut().push_back(task);
                 zelf.state.set(LockState::Granted);
             }
             None => zelf.state.set(LockState::Free),

@@ -77,7 +77,7 @@ impl IterNext for PyDone {
 
 #[rustpython_vm::pymodule(name = "asyncio")]
 mod _asyncio_native {
-    use super::core::{Scheduler, current_task as running_task, ms_to_us, sched, seconds_to_us};
+    use super::core::{Scheduler, current_task as running_task, sched, sleep_arg, sleep_ms_arg};
     use super::event::{PyEvent, PyThreadSafeFlag};
     use super::funcs::{PyGather, PySleep, PyWaitFor, promote_to_task};
     use super::lock::PyLock;
@@ -203,27 +203,25 @@ mod _asyncio_native {
 
     /// `sleep(t)`: sleeps for `t` seconds (int or float).
     fn sleep(args: &[PyObjectRef], vm: &VirtualMachine) -> PyResult {
-        Ok(PySleep::make(seconds_to_us(&args[0], vm)?, vm).into())
+        Ok(PySleep::make(sleep_arg(&args[0], vm)?.saturating_mul(1000), vm).into())
     }
 
     /// `sleep_ms(t)`: sleeps for `t` milliseconds.
     fn sleep_ms(args: &[PyObjectRef], vm: &VirtualMachine) -> PyResult {
-        Ok(PySleep::make(ms_to_us(&args[0], vm)?, vm).into())
+        Ok(PySleep::make(sleep_ms_arg(&args[0], vm)?.saturating_mul(1000), vm).into())
     }
 
     /// Waits for `aw` for at most `timeout` seconds; on timeout cancels it and raises
-    /// TimeoutError. A timeout of None waits for ever.
+    /// TimeoutError. A timeout of None waits for ever. Nothing happens until it is awaited.
     #[pyfunction]
     fn wait_for(aw: PyObjectRef, timeout: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
-        let timeout = if vm.is_none(&timeout) { None } else { Some(seconds_to_us(&timeout, vm)?) };
-        PyWaitFor::new(aw, timeout, vm)
+        PyWaitFor::new(aw, timeout, false, vm)
     }
 
     /// `wait_for` with the timeout in milliseconds.
     #[pyfunction]
     fn wait_for_ms(aw: PyObjectRef, timeout: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
-        let timeout = if vm.is_none(&timeout) { None } else { Some(ms_to_us(&timeout, vm)?) };
-        PyWaitFor::new(aw, timeout, vm)
+        PyWaitFor::new(aw, timeout, true, vm)
     }
 
     /// Runs the awaitables concurrently and returns their results in argument order. With
@@ -272,7 +270,12 @@ mod _asyncio_native {
         /// Runs until `stop()` is called.
         #[pymethod]
         fn run_forever(&self, vm: &VirtualMachine) -> PyResult<()> {
-            sched().run(None, vm).map(drop)
+            let stopper = PyTask::native(super::task::NativeCoro::Stopper, vm);
+            let s = sched();
+            *s.stop_task.borrow_mut() = Some(stopper.clone());
+            let result = s.run(Some(stopper), vm).map(drop);
+            s.stop_task.borrow_mut().take();
+            result
         }
 
         /// Runs `aw` (promoted to a task) to completion and returns its value.
@@ -281,10 +284,14 @@ mod _asyncio_native {
             run_until(promote_to_task(aw, vm)?, vm)
         }
 
-        /// Stops `run_forever` after the current pass.
+        /// Stops `run_forever` once the tasks queued before this call have taken their step.
         #[pymethod]
         fn stop(&self) {
-            sched().stop.set(true);
+            let s = sched();
+            let stopper = s.stop_task.borrow_mut().take();
+            if let Some(stopper) = stopper {
+                s.push_ready(stopper);
+            }
         }
 
         /// Closes the loop (nothing to release).

@@ -52,7 +52,10 @@ fn addr_to_py(addr: Option<SocketAddr>, vm: &VirtualMachine) -> PyObjectRef {
 /// ready, so they get no token and never wait.
 fn register(fd: i32, vm: &VirtualMachine) -> PyResult<Option<Token>> {
     match sched().reactor.borrow_mut().register(fd, Interest::ReadWrite) {
-        Ok(token) => Ok(Some(token)),
+        Ok(token) => {
+            sched().reset_read_epoch(token);
+            Ok(Some(token))
+        }
         Err(e) if e.raw_os_error() == Some(libc::EPERM) => Ok(None),
         Err(e) => Err(e.to_pyexception(vm)),
     }
@@ -423,7 +426,7 @@ impl IterNext for PyStreamOp {
             let mut conn = stream.conn.borrow_mut();
             match conn.as_mut() {
                 Some(conn) => {
-                    conn.set_read_epoch(stream.token.get().map(|token| sched().read_epoch(token)));
+                    conn.set_read_epoch(stream.token.get().and_then(|token| sched().read_epoch(token)));
                     zelf.attempt(conn, vm)
                 }
                 None if matches!(zelf.kind, OpKind::Close) => Ok(Outcome::Done(vm.ctx.none())),

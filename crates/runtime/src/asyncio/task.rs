@@ -20,32 +20,31 @@ use super::event::{PyEvent, PyThreadSafeFlag};
 use super::funcs::GatherState;
 use super::lock::PyLock;
 
-/// What a task is waiting on. Every primitive that parks a task records it here, and
-/// [`Scheduler::detach`] undoes exactly this record, so cancelling a task leaves no trace of it
-/// in any queue.
+/// What a task is waiting on: MicroPython's `Task.data` while the task is parked. Every
+/// primitive that parks a task records it here, and [`Scheduler::detach`] undoes exactly this
+/// record, so cancelling a task leaves no trace of it in any queue.
 #[derive(Debug, Default)]
 pub(crate) enum Wait {
-    /// Running now, or suspended by a bare `yield` that parked nothing.
+    /// Running now, or suspended by a bare `yield` that parked nothing: as in MicroPython, such
+    /// a task runs again only when something pushes it.
     #[default]
     None,
-    /// In the ready queue.
+    /// In the run queue, due now.
     Ready,
-    /// In the timer queue (sleep).
-    Timer(TimerKey),
+    /// In the run queue until this deadline (sleep); the key takes it out.
+    Timer(TimerKey, u64),
     /// In an Event's waiter queue, under this key.
     Event(PyRef<PyEvent>, WaitKey),
     /// In a Lock's waiter queue, under this key.
     Lock(PyRef<PyLock>, WaitKey),
-    /// Handed the Lock by `release()` and in the ready queue: it owns the lock already.
+    /// Handed the Lock by `release()` and in the run queue: it owns the lock already.
     LockGranted(PyRef<PyLock>),
     /// The waiter of a ThreadSafeFlag.
     Flag(PyRef<PyThreadSafeFlag>),
     /// Awaiting another task, in its waiters under this key; cancelling this task cancels
     /// that one instead.
     Task(PyRef<PyTask>, WaitKey),
-    /// `wait_for`: awaiting another task, and in the timer queue until the timeout.
-    TaskTimeout(PyRef<PyTask>, TimerKey, WaitKey),
-    /// `gather`: awaiting several tasks.
+    /// `gather`: awaiting several tasks (MicroPython's `_Remove` marker).
     Gather(Rc<GatherState>),
     /// A stream or server waiting for its descriptor (reactor token) to become ready.
     Io(microloop_core::Token),
@@ -53,20 +52,21 @@ pub(crate) enum Wait {
     Host(PyRef<crate::host::PyHostCall>),
 }
 
-/// Someone to tell when a task finishes.
+/// Someone to tell when a task finishes: MicroPython's `Task.state` while it runs.
 #[derive(Debug)]
 pub(crate) enum Waiter {
     /// A task awaiting this one: it becomes ready.
     Task(PyRef<PyTask>),
-    /// A gather collecting this task's result.
-    Gather(Rc<GatherState>),
+    /// A gather collecting this task's result, as its child number `usize` (MicroPython's
+    /// `done` callback).
+    Gather(Rc<GatherState>, usize),
 }
 
 impl Waiter {
     pub fn notify(self, sched: &Scheduler, done: &PyRef<PyTask>, vm: &VirtualMachine) {
         match self {
             Waiter::Task(task) => sched.wake(task),
-            Waiter::Gather(state) => state.child_done(sched, done, vm),
+            Waiter::Gather(state, index) => state.child_done(sched, index, done, vm),
         }
     }
 }
@@ -91,6 +91,18 @@ enum Coro {
     Sendable(PyObjectRef),
     /// An awaitable's iterator (from `__await__`), stepped with `__next__`.
     Iterator(PyObjectRef),
+    /// Steps written in Rust that take a place in the run queue as MicroPython's helper tasks
+    /// do (wait_for's runner, run_forever's stopper).
+    Native(NativeCoro),
+}
+
+/// The helper tasks MicroPython writes in Python and microloop in Rust.
+#[derive(Debug, Clone)]
+pub(crate) enum NativeCoro {
+    /// `wait_for`'s runner: awaits the task and wakes the waiter with its outcome.
+    Runner(Rc<super::funcs::WaitForState>),
+    /// `run_forever`'s `_stopper()`: returns at once; `stop()` pushes it.
+    Stopper,
 }
 
 /// A coroutine wrapped for the scheduler (MicroPython's `Task`).
@@ -133,7 +145,12 @@ impl PyTask {
         } else {
             return Err(vm.new_type_error("coroutine expected"));
         };
-        Ok(PyTask {
+        Ok(PyTask::with_coro(coro_obj, coro))
+    }
+
+    /// A pending task that has not run.
+    fn with_coro(coro_obj: PyObjectRef, coro: Coro) -> Self {
+        PyTask {
             coro_obj,
             coro,
             state: RefCell::new(TaskState::Pending),
@@ -142,7 +159,7 @@ impl PyTask {
             pending: RefCell::new(None),
             waiters: RefCell::new(WaitQueue::new()),
             slept: Cell::new(false),
-        })
+        }
     }
 
     /// Creates a task and puts it at the back of the ready queue.
@@ -150,6 +167,37 @@ impl PyTask {
         let task = PyTask::new(coro, vm)?.into_ref(&vm.ctx);
         sched().push_ready(task.clone());
         Ok(task)
+    }
+
+    /// A task running Rust steps, not queued yet.
+    pub(crate) fn native(coro: NativeCoro, vm: &VirtualMachine) -> PyRef<PyTask> {
+        PyTask::with_coro(vm.ctx.none(), Coro::Native(coro)).into_ref(&vm.ctx)
+    }
+
+    /// Whether a cancellation is waiting to be thrown in at the next resume.
+    pub(crate) fn has_pending(&self) -> bool {
+        self.pending.borrow().is_some()
+    }
+
+    /// Replaces the exception thrown in at the next resume.
+    pub(crate) fn set_pending(&self, exc: PyBaseExceptionRef) {
+        *self.pending.borrow_mut() = Some(exc);
+    }
+
+    /// Whether the task waits in the run queue and nothing is to be thrown into it (MicroPython's
+    /// `task.data is None` for a task that is not running).
+    pub(crate) fn is_queued_plain(&self) -> bool {
+        !self.has_pending() && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..))
+    }
+
+    /// Whether a gather has registered for this task's end (MicroPython: `state` is a callable).
+    pub(crate) fn in_gather(&self) -> bool {
+        self.waiters.borrow().iter().any(|w| matches!(w, Waiter::Gather(..)))
+    }
+
+    /// Whether anybody waits for this task's end.
+    pub(crate) fn has_waiters(&self) -> bool {
+        !self.waiters.borrow().is_empty()
     }
 
     /// Resumes the coroutine once: throws the pending exception if any, else sends None.
@@ -165,6 +213,7 @@ impl PyTask {
                 Coro::Iterator(it) => {
                     PyIterReturn::from_pyresult(vm.call_method(it, "__next__", ()), vm)
                 }
+                Coro::Native(native) => native.step(self, None, vm),
             },
             Some(exc) => {
                 self.slept.set(false);
@@ -180,6 +229,7 @@ impl PyTask {
                         Some(throw) => PyIterReturn::from_pyresult(throw.call((exc_obj,), vm), vm),
                         None => Err(exc),
                     },
+                    Coro::Native(native) => native.step(self, Some(exc), vm),
                 }
             }
         }
@@ -200,6 +250,14 @@ impl PyTask {
             TaskState::Done(Ok(v)) => Ok(v.clone()),
             TaskState::Done(Err(e)) => Err(e.clone()),
             TaskState::Pending => Err(vm.new_runtime_error("task not done")),
+        }
+    }
+
+    /// The outcome of a finished task, without marking it retrieved.
+    pub(crate) fn outcome(&self) -> Option<Result<PyObjectRef, PyBaseExceptionRef>> {
+        match &*self.state.borrow() {
+            TaskState::Done(r) => Some(r.clone()),
+            TaskState::Pending => None,
         }
     }
 
@@ -227,11 +285,6 @@ impl PyTask {
         std::mem::take(&mut *self.wait.borrow_mut())
     }
 
-    /// True when nothing parked the task after its last resume.
-    pub(crate) fn is_running_wait(&self) -> bool {
-        matches!(*self.wait.borrow(), Wait::None)
-    }
-
     /// Adds someone to tell when the task finishes; the key takes them out again.
     pub(crate) fn add_waiter(&self, waiter: Waiter) -> WaitKey {
         self.waiters.borrow_mut().push_back(waiter)
@@ -250,39 +303,84 @@ impl PyTask {
     }
 
     /// Cancels the task: it gets CancelledError at its current await. Returns False if it has
-    /// finished already. Follows MicroPython's `Task.cancel`.
+    /// finished already. Follows MicroPython's `Task.cancel` step by step:
+    /// - a task cannot cancel itself;
+    /// - a task awaiting another task forwards the cancellation to it, along the whole chain
+    ///   (it wakes later with that task's CancelledError); a chain that ends at the running
+    ///   task changes nothing, since the running task's next wait overwrites the request;
+    /// - a task parked in a queue that can give it back (Event, Lock, ThreadSafeFlag, stream,
+    ///   gather, host call) is taken out and pushed to the run queue now;
+    /// - a task sleeping until a future deadline is brought forward to now;
+    /// - a task already due in the run queue keeps its place.
     pub(crate) fn cancel_task(zelf: &PyRef<Self>, vm: &VirtualMachine) -> PyResult<bool> {
         if zelf.is_done() {
             return Ok(false);
         }
         let s = sched();
-        if s.current().is_some_and(|c| c.is(zelf)) {
+        let cur = s.current();
+        if cur.as_ref().is_some_and(|c| c.is(zelf)) {
             return Err(vm.new_runtime_error("can't cancel self"));
         }
-        // What the wait implies: a task awaiting another task forwards the cancellation to it
-        // (and wakes with that task's CancelledError); a queued task stays where it is;
-        // wait_for cancels the task it runs and gather its children.
-        let (forward, queued, also_cancel) = match &*zelf.wait.borrow() {
-            Wait::Task(other, _) => (Some(other.clone()), false, Vec::new()),
-            Wait::Ready | Wait::LockGranted(_) => (None, true, Vec::new()),
-            Wait::TaskTimeout(other, _, _) => (None, false, vec![other.clone()]),
-            Wait::Gather(state) => (None, false, state.pending_children()),
-            _ => (None, false, Vec::new()),
+        let mut target = zelf.clone();
+        loop {
+            let next = match &*target.wait.borrow() {
+                Wait::Task(other, _) => other.clone(),
+                _ => break,
+            };
+            target = next;
+        }
+        if cur.as_ref().is_some_and(|c| c.is(&target)) {
+            return Ok(true);
+        }
+        enum Move {
+            Stay,
+            Forward,
+        }
+        let action = match &*target.wait.borrow() {
+            Wait::None | Wait::Ready | Wait::LockGranted(_) => Move::Stay,
+            Wait::Timer(_, deadline) if *deadline <= s.now_us() => Move::Stay,
+            _ => Move::Forward,
         };
-        if let Some(other) = forward {
-            return PyTask::cancel_task(&other, vm);
+        if let Move::Forward = action {
+            s.wake(target.clone());
         }
-        s.detach(zelf);
-        *zelf.pending.borrow_mut() = Some(super::new_cancelled_error(vm));
-        if queued {
-            zelf.set_wait(Wait::Ready);
-        } else {
-            s.push_ready(zelf.clone());
-        }
-        for other in also_cancel {
-            PyTask::cancel_task(&other, vm)?;
-        }
+        target.set_pending(super::new_cancelled_error(vm));
         Ok(true)
+    }
+
+    /// One step of `await task` for the running task: the value or exception of a finished
+    /// task, or the running task parked among its waiters. RuntimeError("can't wait") when a
+    /// gather has registered for the task, as in MicroPython.
+    pub(crate) fn await_step(this: &PyRef<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        if this.is_done() {
+            return match this.take_result(vm) {
+                Ok(v) => Ok(PyIterReturn::StopIteration(Some(v))),
+                Err(e) => Err(e),
+            };
+        }
+        if this.in_gather() {
+            return Err(vm.new_runtime_error("can't wait"));
+        }
+        let cur = current_task(vm)?;
+        if cur.is(this) {
+            return Err(vm.new_runtime_error("can't wait on self"));
+        }
+        let key = this.add_waiter(Waiter::Task(cur.clone()));
+        cur.set_wait(Wait::Task(this.clone(), key));
+        Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+}
+
+impl NativeCoro {
+    /// Runs one step of the helper task `task`; `thrown` is its pending exception.
+    fn step(&self, task: &PyTask, thrown: Option<PyBaseExceptionRef>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        match self {
+            NativeCoro::Stopper => match thrown {
+                Some(exc) => Err(exc),
+                None => Ok(PyIterReturn::StopIteration(None)),
+            },
+            NativeCoro::Runner(state) => state.runner_step(task, thrown, vm),
+        }
     }
 }
 
@@ -315,20 +413,7 @@ impl SelfIter for PyTask {}
 impl IterNext for PyTask {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
-        if zelf.is_done() {
-            return match zelf.take_result(vm) {
-                Ok(v) => Ok(PyIterReturn::StopIteration(Some(v))),
-                Err(e) => Err(e),
-            };
-        }
-        let cur = current_task(vm)?;
-        let this = zelf.to_owned();
-        if cur.is(&this) {
-            return Err(vm.new_runtime_error("can't wait on self"));
-        }
-        let key = this.add_waiter(Waiter::Task(cur.clone()));
-        cur.set_wait(Wait::Task(this, key));
-        Ok(PyIterReturn::Return(vm.ctx.none()))
+        PyTask::await_step(&zelf.to_owned(), vm)
     }
 }
 
