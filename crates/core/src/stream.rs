@@ -252,13 +252,15 @@ impl Conn {
     /// A stream over a plain transport.
     pub fn new(io: Transport) -> Self {
         Conn {
+            // A new socket has had no read event: like one just drained at epoch 0 (the
+            // reactor counts a descriptor's events from 0 when it is registered).
+            drained_at: matches!(io, Transport::Socket(_)).then_some(0),
             io,
             tls: None,
             rbuf: Buf::default(),
             wbuf: Buf::default(),
             tls_eof: false,
             read_epoch: None,
-            drained_at: None,
         }
     }
 
@@ -322,6 +324,14 @@ impl Conn {
         self.wbuf.len()
     }
 
+    /// Whether a read could find something without waiting for the reactor: bytes buffered,
+    /// or a socket not known to be drained since the last read event. Always true for TLS and
+    /// for descriptors that are not sockets, which are read to find out.
+    pub fn may_have_input(&self) -> bool {
+        let socket = matches!(self.io, Transport::Socket(_));
+        !self.rbuf.is_empty() || self.tls.is_some() || !socket || self.read_epoch.is_none() || self.drained_at != self.read_epoch
+    }
+
     /// Tells the stream how many read (or error) events the reactor has reported for its
     /// descriptor so far; see the module's documentation. Call it before each read attempt.
     pub fn set_read_epoch(&mut self, epoch: Option<u64>) {
@@ -356,7 +366,12 @@ impl Conn {
                     self.rbuf.extend(&scratch[..n]);
                     Ok(Step::Ready(n))
                 }
-                Err(e) if is_would_block(&e) => Ok(Step::Blocked(Interest::Read)),
+                Err(e) if is_would_block(&e) => {
+                    if socket {
+                        self.drained_at = self.read_epoch;
+                    }
+                    Ok(Step::Blocked(Interest::Read))
+                }
                 Err(e) => Err(e.into()),
             }
         })

@@ -144,7 +144,7 @@ impl PyStream {
     }
 
     fn op(zelf: &Py<Self>, kind: OpKind, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
-        PyStreamOp { stream: zelf.to_owned(), kind, yielded: Cell::new(false) }.into_ref(&vm.ctx)
+        PyStreamOp { stream: zelf.to_owned(), kind, yielded: Cell::new(false), attempted: Cell::new(false) }.into_ref(&vm.ctx)
     }
 }
 
@@ -324,14 +324,24 @@ enum OpKind {
     Close,
 }
 
+impl OpKind {
+    fn is_read(&self) -> bool {
+        !matches!(self, OpKind::Drain | OpKind::Close)
+    }
+}
+
 /// The awaitable a stream method returns.
 #[pyclass(module = "asyncio", name = "stream_op")]
 #[derive(Debug, PyPayload)]
 pub struct PyStreamOp {
     stream: PyRef<PyStream>,
     kind: OpKind,
-    /// Drain: whether it has yielded once already.
+    /// Drain: whether it has yielded once already. Reads: whether the first trip through the
+    /// poller, which MicroPython's reads begin with, is done.
     yielded: Cell<bool>,
+    /// Reads: whether an attempt has run (`read()`'s bytes already buffered count as the
+    /// first chunk it reads).
+    attempted: Cell<bool>,
 }
 
 #[pyclass(with(IterNext, Iterable))]
@@ -343,6 +353,8 @@ impl SelfIter for PyStreamOp {}
 enum Outcome {
     Done(PyObjectRef),
     Wait(Interest),
+    /// `read()` took a chunk: MicroPython yields to the loop before reading the next one.
+    Again,
 }
 
 impl PyStreamOp {
@@ -358,13 +370,23 @@ impl PyStreamOp {
                 }
                 Ok(bytes(conn.take(*n)))
             }
-            OpKind::ReadAll => loop {
-                match conn.fill()? {
-                    Step::Ready(0) => return Ok(bytes(conn.take(usize::MAX))),
-                    Step::Ready(_) => {}
-                    Step::Blocked(i) => return Ok(Outcome::Wait(i)),
+            OpKind::ReadAll => {
+                // One round of MicroPython's `read()` loop: take what is there; a chunk means
+                // another round after a yield, nothing at the end of the stream the result.
+                let before = if self.attempted.replace(true) { conn.buffered().len() } else { 0 };
+                let blocked = loop {
+                    match conn.fill()? {
+                        Step::Ready(0) => break None,
+                        Step::Ready(_) => {}
+                        Step::Blocked(i) => break Some(i),
+                    }
+                };
+                match blocked {
+                    _ if conn.buffered().len() > before => Ok(Outcome::Again),
+                    None => Ok(bytes(conn.take(usize::MAX))),
+                    Some(i) => Ok(Outcome::Wait(i)),
                 }
-            },
+            }
             OpKind::ReadInto(buf) => {
                 if conn.buffered().is_empty()
                     && let Step::Blocked(i) = conn.fill()?
@@ -422,6 +444,18 @@ impl IterNext for PyStreamOp {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let stream = &zelf.stream;
+        if zelf.kind.is_read() && !zelf.yielded.replace(true) {
+            // MicroPython's reads begin with `yield queue_read(s)`: the task waits for the
+            // poller even when bytes are there, and then runs behind the tasks already due.
+            let may_read = match stream.conn.borrow_mut().as_mut() {
+                Some(conn) => {
+                    conn.set_read_epoch(stream.token.get().and_then(|token| sched().read_epoch(token)));
+                    conn.may_have_input()
+                }
+                None => true,
+            };
+            return if may_read { yield_once(vm) } else { park(stream.token.get(), Interest::Read, vm) };
+        }
         let attempt = {
             let mut conn = stream.conn.borrow_mut();
             match conn.as_mut() {
@@ -444,6 +478,7 @@ impl IterNext for PyStreamOp {
                 zelf.yielded.set(true);
                 park(stream.token.get(), i, vm)
             }
+            (_, Ok(Outcome::Again)) => yield_once(vm),
             // MicroPython's drain always gives other tasks a turn, even with nothing to send.
             (OpKind::Drain, Ok(Outcome::Done(_))) if !zelf.yielded.replace(true) => yield_once(vm),
             (OpKind::ReadExactly(_), Ok(Outcome::Done(v))) if vm.is_none(&v) => {
@@ -556,9 +591,13 @@ impl IterNext for PyOpenConnection {
         let (addrs, mut index, stream) = match state {
             Connecting::Done => return Err(vm.new_runtime_error("cannot reuse already awaited open_connection")),
             Connecting::Start => {
+                // As MicroPython's: start the connect, then wait for the poller to find the
+                // socket writable before looking at the outcome.
                 let addrs = resolve(&zelf.host, zelf.port, false, vm)?;
                 let stream = zelf.start(addrs[0], vm)?;
-                (addrs, 0, stream)
+                let token = stream.token.get();
+                *zelf.state.borrow_mut() = Connecting::Pending { addrs, index: 0, stream };
+                return park(token, Interest::Write, vm);
             }
             Connecting::Pending { addrs, index, stream } => (addrs, index, stream),
         };
@@ -712,11 +751,17 @@ impl PyServer {
     }
 }
 
-/// The accept loop, run as the server's task.
+/// The accept loop, run as the server's task. As MicroPython's `_serve`, each round waits for
+/// the poller first, then accepts one connection and starts its task.
 #[pyclass(module = "asyncio", name = "serve")]
 #[derive(Debug, PyPayload)]
 pub struct PyServe {
     server: PyRef<PyServer>,
+    /// Whether this round's wait for the poller is done.
+    polled: Cell<bool>,
+    /// The listener's read epoch when accept last found nothing: until the reactor reports
+    /// another event, the next round waits for it.
+    drained_at: Cell<Option<u64>>,
 }
 
 #[pyclass(with(IterNext, Iterable))]
@@ -740,14 +785,26 @@ impl IterNext for PyServe {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let server = &zelf.server;
+        let token = server.token.get();
+        let epoch = || token.and_then(|t| sched().read_epoch(t));
         loop {
+            if !zelf.polled.replace(true) {
+                let drained = zelf.drained_at.get().is_some() && zelf.drained_at.get() == epoch();
+                return if drained { park(token, Interest::Read, vm) } else { yield_once(vm) };
+            }
             let accepted = match server.listener.borrow().as_ref() {
                 Some(l) => net::accept(l),
                 None => return Ok(PyIterReturn::StopIteration(None)),
             };
             match accepted {
-                Ok(Accepted::Conn(sock, _)) => server.serve_one(sock, vm),
-                Ok(Accepted::WouldBlock) => return park(server.token.get(), Interest::Read, vm),
+                Ok(Accepted::Conn(sock, _)) => {
+                    server.serve_one(sock, vm);
+                    zelf.polled.set(false);
+                }
+                Ok(Accepted::WouldBlock) => {
+                    zelf.drained_at.set(epoch());
+                    zelf.polled.set(false);
+                }
                 Ok(Accepted::Retry) => continue,
                 Ok(Accepted::Exhausted(_)) => {
                     // The connection waits in the backlog; try again once descriptors may be free.
@@ -807,7 +864,7 @@ impl IterNext for PyStartServer {
             closed: Cell::new(false),
         }
         .into_ref(&vm.ctx);
-        let serve = PyServe { server: server.clone() }.into_ref(&vm.ctx);
+        let serve = PyServe { server: server.clone(), polled: Cell::new(false), drained_at: Cell::new(None) }.into_ref(&vm.ctx);
         let task = PyTask::spawn(serve.into(), vm)?;
         *server.task.borrow_mut() = Some(task);
         *zelf.server.borrow_mut() = Some(server);
