@@ -29,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod asyncio;
+mod compat;
 mod host;
 mod mpmods;
 mod output;
@@ -238,10 +239,11 @@ impl RuntimeBuilder {
         let (sources, host_modules, stdout, stderr) = (self.sources, self.host_modules, self.stdout, self.stderr);
         let mut host_fns = Vec::new();
         let link = interp.enter(|vm| -> std::io::Result<Arc<Link>> {
-            let link = asyncio::Scheduler::install(clock, pins, Some(signal_tx))?;
+            let link = install_scheduler(clock, Some(pins), Some(signal_tx))?;
             let setup = || -> PyResult<()> {
                 asyncio::fastpath::install_module_getattr(vm);
                 mpmods::extend_std_modules(vm)?;
+                compat::install(vm)?;
                 if let Some(out) = stdout {
                     output::install(vm, "stdout", out)?;
                 }
@@ -305,12 +307,7 @@ impl Runtime {
     /// with its level, and, if the builder asked to [`record_pins`](RuntimeBuilder::record_pins),
     /// every change, ready to write as VCD or SVG.
     pub fn finish_pins(&self) -> Trace {
-        self.enter(|_vm| {
-            let s = asyncio::core::sched();
-            let mut glue = s.pins.borrow_mut();
-            glue.pins.finish();
-            glue.pins.trace().clone()
-        })
+        self.enter(|_vm| pinmods::finish_trace())
     }
 
     /// Runs `f` with the VM.
@@ -506,6 +503,22 @@ impl Drop for Runtime {
             asyncio::forget_shared_objects();
         });
     }
+}
+
+/// Installs a scheduler on this thread with a runtime's wake-up sources and returns its link to
+/// other threads: the pins (a simulated board without `pins`), whose interrupt handlers run with
+/// the scheduled callbacks, then the host, whose calls run once the poll has taken them in (see
+/// `asyncio/sources.rs`). `signal` reaches the interpreter between bytecodes, for interrupts.
+pub(crate) fn install_scheduler(
+    clock: Arc<dyn Clock>,
+    pins: Option<Pins>,
+    signal: Option<rustpython_vm::signal::UserSignalSender>,
+) -> std::io::Result<Arc<Link>> {
+    let pins = pins.unwrap_or_else(|| Pins::simulated(clock.clone()));
+    asyncio::Scheduler::install(clock, |sources| {
+        pinmods::PinSource::register(sources, pins)?;
+        Ok(host::HostSource::register(sources, signal))
+    })
 }
 
 /// A fresh `__main__` module's namespace.

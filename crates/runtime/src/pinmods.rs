@@ -1,14 +1,17 @@
 //! The Python face of the pin model: `machine.Pin` (also `pyb.Pin`), `pyb.LED` and
-//! `pyb.Switch`, and the interrupt handlers the loop runs between task steps.
+//! `pyb.Switch`, and the pins as a wake-up source of the loop ([`PinSource`]), which queues
+//! the interrupt handlers that edges fire to run between task steps.
 //!
 //! These classes only translate arguments and errors; the model itself is
-//! [`microloop_core::pins::Pins`], owned by the loop's scheduler. Constants follow the
-//! Raspberry Pi Pico port (`IN`=0, `OUT`=1, `OPEN_DRAIN`=2, `PULL_UP`=1, `PULL_DOWN`=2,
-//! `IRQ_FALLING`=4, `IRQ_RISING`=8) and error messages MicroPython's.
+//! [`microloop_core::pins::Pins`], held by the pin source among the scheduler's sources.
+//! Constants follow the Raspberry Pi Pico port (`IN`=0, `OUT`=1, `OPEN_DRAIN`=2, `PULL_UP`=1,
+//! `PULL_DOWN`=2, `IRQ_FALLING`=4, `IRQ_RISING`=8) and error messages MicroPython's.
 
+use std::cell::{Cell, RefCell, RefMut};
 use std::collections::HashMap;
 
-use microloop_core::pins::{Edges, Line, Mode, PinError, PinId, Pins, Pull};
+use microloop_core::pins::{Edges, Line, Mode, PinError, PinId, Pins, Pull, Trace};
+use microloop_core::{Interest, Readiness};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyInt, PyStr, PyType, PyTypeRef},
@@ -19,21 +22,12 @@ use rustpython_vm::{
 };
 
 use crate::asyncio::core::{Scheduler, sched};
+use crate::asyncio::sources::{Callback, Registry, Source, SourceId, Stage};
 
 /// `IRQ_FALLING`, as on the Pico.
 const IRQ_FALLING: i64 = 4;
 /// `IRQ_RISING`, as on the Pico.
 const IRQ_RISING: i64 = 8;
-
-/// A callback waiting to run between task steps: `micropython.schedule`'s or an interrupt's.
-pub(crate) struct Soft {
-    /// What to call.
-    pub func: PyObjectRef,
-    /// With these arguments.
-    pub args: Vec<PyObjectRef>,
-    /// For a hard interrupt's handler, its line: an exception disables the interrupt.
-    pub irq_line: Option<Line>,
-}
 
 /// An interrupt handler as the script registered it.
 struct Handler {
@@ -46,53 +40,151 @@ struct Handler {
 }
 
 /// The pin bank and what Python attached to it.
-pub(crate) struct PinGlue {
+struct PinGlue {
     /// The model.
-    pub pins: Pins,
+    pins: Pins,
     handlers: HashMap<Line, Handler>,
     /// `LED.intensity` of the LEDs that have been given one.
     intensity: HashMap<Line, i64>,
 }
 
 impl PinGlue {
-    pub fn new(pins: Pins) -> Self {
-        PinGlue { pins, handlers: HashMap::new(), intensity: HashMap::new() }
-    }
-
     /// The handlers of the interrupts fired since the last call, ready to queue.
-    pub fn queue_irqs(&mut self) -> Vec<Soft> {
+    fn queue_irqs(&mut self) -> Vec<Callback> {
         let mut out = Vec::new();
         for irq in self.pins.take_irqs() {
             let Some(h) = self.handlers.get(&irq.line) else { continue };
             if let Some(obj) = &h.irq {
                 obj.flags.set(edges_to_trigger(irq.edge));
             }
-            out.push(Soft { func: h.func.clone(), args: h.args.clone(), irq_line: h.hard.then_some(irq.line) });
+            let on_error = h.hard.then_some((irq_handler_failed as fn(&Scheduler, usize, &VirtualMachine), irq.line));
+            out.push(Callback { func: h.func.clone(), args: h.args.clone(), on_error });
         }
         out
     }
 }
 
-impl Scheduler {
-    /// Prints an exception a scheduled callback raised. A hard interrupt handler's also
-    /// disables its interrupt, with MicroPython's message.
-    pub(crate) fn report_soft_error(&self, irq_line: Option<Line>, e: &PyBaseExceptionRef, vm: &VirtualMachine) {
-        if let Some(line) = irq_line {
-            let mut glue = self.pins.borrow_mut();
-            if let Some(irq) = glue.handlers.remove(&line).and_then(|h| h.irq) {
-                irq.trigger.set(0);
-            }
-            drop(glue.pins.set_irq(line, Edges::NONE));
-            drop(glue);
-            crate::traceback::write_stderr(vm, "Uncaught exception in IRQ callback handler\n");
+/// The pins as a wake-up source: edges and stimulus changes that fall due fire interrupts,
+/// whose handlers it queues with the scheduled callbacks.
+///
+/// It is armed while something may be due: edges to read, interrupts to queue, a change the
+/// backend has scheduled. What is due moves only when the bank is used, so the source is armed
+/// by its descriptor, by each change the script makes ([`PinSource::glue_mut`]) and by a
+/// deadline the loop sleeps until, and disarms itself once nothing is due: a script that does
+/// not use its pins costs the loop nothing.
+pub(crate) struct PinSource {
+    id: SourceId,
+    glue: RefCell<PinGlue>,
+    /// Set when the backend's descriptor turned readable: edges wait to be read.
+    ready: Cell<bool>,
+}
+
+impl PinSource {
+    /// Adds the pins to the scheduler being installed, with the backend's descriptor if it has
+    /// one.
+    pub(crate) fn register(registry: &mut Registry, pins: Pins) -> std::io::Result<()> {
+        let fd = pins.event_fd();
+        let glue = PinGlue { pins, handlers: HashMap::new(), intensity: HashMap::new() };
+        let id = registry.add(Stage::Interrupts, |id| PinSource { id, glue: RefCell::new(glue), ready: Cell::new(false) });
+        registry.arm(id);
+        if let Some(fd) = fd {
+            registry.register(id, fd, Interest::Read)?;
         }
-        crate::traceback::print_exception(vm, e, None);
+        Ok(())
     }
+
+    fn of(sched: &Scheduler) -> &PinSource {
+        sched.source::<PinSource>().expect("every scheduler has a pin source")
+    }
+
+    /// The bank, for a change the script makes: the source is armed, so that the next pass
+    /// looks for the interrupts and changes the call may have caused.
+    fn glue_mut(&self, sched: &Scheduler) -> RefMut<'_, PinGlue> {
+        sched.arm(self.id);
+        self.glue.borrow_mut()
+    }
+
+    /// Whether edges may wait to be read, interrupts to be queued, or a change to fall due.
+    fn pending(&self) -> bool {
+        let glue = self.glue.borrow();
+        self.ready.get() || glue.pins.has_irqs() || glue.pins.next_change_us().is_some()
+    }
+
+    /// Takes in the pin changes that are due (stimulus, hardware edges, the script's own
+    /// writes) and queues the interrupt handlers they fire.
+    fn pump(&self, sched: &Scheduler, vm: &VirtualMachine) -> PyResult<()> {
+        let mut glue = self.glue.borrow_mut();
+        let due = self.ready.replace(false) || glue.pins.next_change_us().is_some_and(|t| t <= sched.now_us());
+        if due {
+            glue.pins.poll().map_err(|e| pin_error(e, vm))?;
+        }
+        if glue.pins.has_irqs() {
+            let fired = glue.queue_irqs();
+            drop(glue);
+            sched.callbacks.extend(sched, fired);
+        }
+        Ok(())
+    }
+}
+
+impl Source for PinSource {
+    fn wait_io_event(&self, sched: &Scheduler, vm: &VirtualMachine) -> PyResult<()> {
+        if self.pending() {
+            self.pump(sched, vm)
+        } else {
+            sched.disarm(self.id);
+            Ok(())
+        }
+    }
+
+    fn ready(&self, sched: &Scheduler, _ev: &Readiness) {
+        self.ready.set(true);
+        sched.arm(self.id);
+    }
+
+    fn can_wake(&self) -> bool {
+        self.glue.borrow().pins.may_interrupt()
+    }
+
+    fn next_deadline(&self) -> Option<u64> {
+        self.glue.borrow().pins.next_change_us()
+    }
+
+    fn idle(&self) {
+        self.glue.borrow_mut().pins.idle();
+    }
+}
+
+/// A hard interrupt's handler raised: its interrupt is disabled, with MicroPython's message
+/// (the exception is printed after it).
+fn irq_handler_failed(sched: &Scheduler, line: Line, vm: &VirtualMachine) {
+    let mut glue = PinSource::of(sched).glue_mut(sched);
+    if let Some(irq) = glue.handlers.remove(&line).and_then(|h| h.irq) {
+        irq.trigger.set(0);
+    }
+    drop(glue.pins.set_irq(line, Edges::NONE));
+    drop(glue);
+    crate::traceback::write_stderr(vm, "Uncaught exception in IRQ callback handler\n");
+}
+
+/// Runs `f` on the loop's pin bank and what Python attached to it.
+fn with_glue<R>(f: impl FnOnce(&mut PinGlue) -> R) -> R {
+    let s = sched();
+    let mut glue = PinSource::of(&s).glue_mut(&s);
+    f(&mut glue)
+}
+
+/// Ends the pin recording at the present time and returns it.
+pub(crate) fn finish_trace() -> Trace {
+    with_glue(|glue| {
+        glue.pins.finish();
+        glue.pins.trace().clone()
+    })
 }
 
 /// The Python exception for a pin error: ValueError for a line that does not exist, with
 /// MicroPython's words; OSError for a hardware failure.
-pub(crate) fn pin_error(e: PinError, vm: &VirtualMachine) -> PyBaseExceptionRef {
+fn pin_error(e: PinError, vm: &VirtualMachine) -> PyBaseExceptionRef {
     match e {
         PinError::NoSuchPin(PinId::Num(_)) => vm.new_value_error("invalid pin"),
         PinError::NoSuchPin(PinId::Name(name)) => vm.new_value_error(format!("unknown named pin \"{name}\"")),
@@ -103,9 +195,7 @@ pub(crate) fn pin_error(e: PinError, vm: &VirtualMachine) -> PyBaseExceptionRef 
 
 /// Runs `f` on the loop's pin bank, turning its error into a Python exception.
 fn with_pins<R>(vm: &VirtualMachine, f: impl FnOnce(&mut Pins) -> Result<R, PinError>) -> PyResult<R> {
-    let s = sched();
-    let mut glue = s.pins.borrow_mut();
-    f(&mut glue.pins).map_err(|e| pin_error(e, vm))
+    with_glue(|glue| f(&mut glue.pins)).map_err(|e| pin_error(e, vm))
 }
 
 /// MicroPython's integer conversion: ints (and bools) only, with its message otherwise.
@@ -264,7 +354,7 @@ impl Callable for PyPin {
 impl Representable for PyPin {
     fn repr_str(zelf: &Py<Self>, _vm: &VirtualMachine) -> PyResult<String> {
         let s = sched();
-        let glue = s.pins.borrow();
+        let glue = PinSource::of(&s).glue.borrow();
         let p = &glue.pins;
         let id = match p.id(zelf.line) {
             PinId::Num(n) => n.to_string(),
@@ -383,7 +473,7 @@ impl PyPin {
             None => false,
         };
         let s = sched();
-        let mut glue = s.pins.borrow_mut();
+        let mut glue = PinSource::of(&s).glue_mut(&s);
         let existing = glue.handlers.get(&zelf.line).and_then(|h| h.irq.clone());
         let irq = existing.unwrap_or_else(|| {
             PyPinIrq { line: zelf.line, flags: Default::default(), trigger: Default::default() }.into_ref(&vm.ctx)
@@ -424,7 +514,7 @@ impl Callable for PyPinIrq {
     fn call(zelf: &Py<Self>, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
         let handler = {
             let s = sched();
-            let glue = s.pins.borrow();
+            let glue = PinSource::of(&s).glue.borrow();
             glue.handlers.get(&zelf.line).map(|h| (h.func.clone(), h.args.clone()))
         };
         match handler {
@@ -493,7 +583,7 @@ impl PyLed {
     fn set_intensity(&self, value: i64, vm: &VirtualMachine) -> PyResult<()> {
         let value = if self.dims() && value > 0 && value < 255 { value } else if value > 0 { 255 } else { 0 };
         let s = sched();
-        let mut glue = s.pins.borrow_mut();
+        let mut glue = PinSource::of(&s).glue_mut(&s);
         glue.intensity.insert(self.line, value);
         glue.pins.write(self.line, value > 0).map_err(|e| pin_error(e, vm))
     }
@@ -532,7 +622,7 @@ impl PyLed {
             }
             None => {
                 let s = sched();
-                let glue = s.pins.borrow();
+                let glue = PinSource::of(&s).glue.borrow();
                 let lit = glue.pins.latch(self.line);
                 let stored = glue.intensity.get(&self.line).copied();
                 Ok(Some(match (lit, stored) {
@@ -597,7 +687,7 @@ impl PySwitch {
     #[pymethod]
     fn callback(&self, func: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         let s = sched();
-        let mut glue = s.pins.borrow_mut();
+        let mut glue = PinSource::of(&s).glue_mut(&s);
         let edges = if vm.is_none(&func) {
             glue.handlers.remove(&self.line);
             Edges::NONE

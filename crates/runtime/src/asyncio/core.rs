@@ -12,7 +12,9 @@
 //! | `Task.data` (what the task waits on) | [`Wait`], one variant per queue; [`Scheduler::detach`] is every `data.remove(t)` |
 //! | `Task.state` (who waits for the task) | the task's waiters ([`super::task::Waiter`]) and its outcome |
 //! | `SingletonGenerator` / `sleep_ms` / `sleep` | [`super::funcs::PySleep`], [`sleep_ms_arg`], [`sleep_arg`] (same argument checks and errors) |
-//! | `IOQueue.wait_io_event(dt)` | [`Scheduler::poll_sources`] (dt = 0) and [`Scheduler::wait_idle`] (dt > 0): scheduled callbacks, ThreadSafeFlags, I/O readiness, pin edges, host messages |
+//! | `IOQueue` (`queue_read`, `queue_write`, `remove`) | [`IoQueue`], reached through [`Scheduler::park_io`] and [`Scheduler::detach`] |
+//! | `IOQueue.wait_io_event(dt)` | [`Scheduler::poll_sources`] (dt = 0) and [`Scheduler::wait_idle`] (dt > 0): every wake-up [`Source`] in the loop's order (pin edges, scheduled callbacks, ThreadSafeFlags, I/O readiness, host calls and messages; see `sources.rs`) |
+//! | `_io_queue.map` not empty (something can still wake a task) | [`Scheduler::can_wake`]: a queued task, or a source whose [`Source::can_wake`] says so |
 //! | `run_until_complete(main_task)` | [`Scheduler::run`] and `run_until_complete` below: poll, pop one task, resume it |
 //! | the `except excs_all` block of `run_until_complete` | [`Scheduler::finish`] (wake the waiters, queue an unretrieved exception) and `report_unretrieved` |
 //! | `Loop.run_forever` / `Loop.stop` / `_stopper` | `run_forever` runs until a stopper task ends; `stop()` pushes it |
@@ -29,12 +31,10 @@
 //! Python takes (see `funcs.rs` and `event.rs`), so programs print in MicroPython's order.
 
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use microloop_core::pins::Pins;
 use microloop_core::{Clock, Interest, Notifier, Reactor, Readiness, RunQueue, SystemClock, Token};
 use rustpython_vm::{
     AsObject, PyObjectRef, PyRef, PyResult, VirtualMachine,
@@ -42,20 +42,10 @@ use rustpython_vm::{
     protocol::PyIterReturn,
 };
 
-use rustpython_vm::signal::UserSignalSender;
-
-use super::event::PyThreadSafeFlag;
+use super::event::Flags;
 use super::lock::PyLock;
+use super::sources::{Callbacks, IoQueue, OwnSources, Registry, Source, SourceId, Sources};
 use super::task::{PyTask, Wait};
-use crate::Value;
-use crate::host::{Link, Message, PyHostCall, resolve_callable};
-use crate::pinmods::{PinGlue, Soft};
-
-/// The read epoch of a descriptor whose peer has closed or reset (see [`Scheduler::read_epoch`]).
-const HUNG_UP: u64 = u64::MAX;
-
-/// Most callbacks `micropython.schedule` queues before it raises, as on MicroPython ports.
-const SCHEDULE_DEPTH: usize = 8;
 
 /// Everything the run loop owns. Lives in a thread-local: the VM is single-threaded and a
 /// runtime per thread must share nothing with another.
@@ -82,49 +72,28 @@ pub(crate) struct Scheduler {
     pub running: Cell<usize>,
     /// The handler installed by `Loop.set_exception_handler`.
     pub exc_handler: RefCell<Option<PyObjectRef>>,
-    /// Callbacks queued by `micropython.schedule` and pin interrupts, run between task steps.
-    pub scheduled: RefCell<VecDeque<Soft>>,
-    /// ThreadSafeFlags that have a waiting task; scanned when another thread notifies.
-    pub flags: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
-    /// Set when the loop's own thread set a flag that has a waiter: the waiter is pushed at
-    /// the next poll, before the next step, as MicroPython's poller finds the flag readable.
-    pub flag_set: Cell<bool>,
-    /// Tasks waiting for readiness, indexed by reactor token, with what they wait for.
-    io_waiters: RefCell<Vec<IoWaiters>>,
-    /// How many tasks wait in `io_waiters`: the loop polls for I/O only when some do.
-    io_waiting: Cell<usize>,
-    /// Read (or error) events seen per reactor token, whether or not a task waited: a stream
-    /// whose last read drained its socket reads again only once this moves on.
-    read_epochs: RefCell<Vec<u64>>,
-    /// The pin bank and the Python side of its interrupts.
-    pub pins: RefCell<PinGlue>,
-    /// The reactor token of the pin backend's event descriptor, if it has one.
-    pins_token: Option<Token>,
-    /// Set when the pin backend's descriptor turned readable: edges wait to be read.
-    pins_ready: Cell<bool>,
-    /// What this runtime shares with the host's other threads.
-    pub link: Arc<Link>,
-    /// Async host calls that a task awaits; scanned when another thread notifies.
-    host_calls: RefCell<Vec<PyRef<PyHostCall>>>,
-    /// The flag objects `microloop.flag(name)` gave out, one per name.
-    named_flags: RefCell<HashMap<String, PyRef<PyThreadSafeFlag>>>,
-    /// Calls the host queued with `call_soon_threadsafe`, run at the next pass.
-    calls: RefCell<VecDeque<(String, Vec<Value>)>>,
+    /// Everything that can wake a task while none runs, asked before each step (see
+    /// `sources.rs`).
+    pub sources: Sources,
+    /// The callbacks of `micropython.schedule` and interrupts (also one of `sources`).
+    pub callbacks: Rc<Callbacks>,
+    /// The ThreadSafeFlags that have a waiting task (also one of `sources`).
+    pub flags: Rc<Flags>,
+    /// The tasks waiting on descriptors (also one of `sources`).
+    io: Rc<IoQueue>,
 }
-
-/// The tasks parked on one descriptor, each with the readiness it waits for.
-type IoWaiters = Vec<(PyRef<PyTask>, Interest)>;
 
 thread_local! {
     static SCHED: RefCell<Option<Rc<Scheduler>>> = const { RefCell::new(None) };
 }
 
 impl Scheduler {
-    fn new(clock: Arc<dyn Clock>, pins: Pins, signal: Option<UserSignalSender>) -> std::io::Result<Self> {
+    fn new<R>(clock: Arc<dyn Clock>, add_sources: impl FnOnce(&mut Registry) -> std::io::Result<R>) -> std::io::Result<(Self, R)> {
         let mut reactor = Reactor::new()?;
-        let link = Link::new(reactor.notifier(), signal);
-        let pins_token = pins.event_fd().map(|fd| reactor.register(fd, Interest::Read)).transpose()?;
-        Ok(Scheduler {
+        let mut registry = Registry::new(&mut reactor);
+        let added = add_sources(&mut registry)?;
+        let (sources, OwnSources { callbacks, flags, io }) = registry.finish();
+        let sched = Scheduler {
             queue: RefCell::new(RunQueue::new()),
             reactor: RefCell::new(reactor),
             readiness: RefCell::new(Vec::new()),
@@ -135,39 +104,31 @@ impl Scheduler {
             stop_task: RefCell::new(None),
             running: Cell::new(0),
             exc_handler: RefCell::new(None),
-            scheduled: RefCell::new(VecDeque::new()),
-            flags: RefCell::new(Vec::new()),
-            flag_set: Cell::new(false),
-            io_waiters: RefCell::new(Vec::new()),
-            io_waiting: Cell::new(0),
-            read_epochs: RefCell::new(Vec::new()),
-            pins: RefCell::new(PinGlue::new(pins)),
-            pins_token,
-            pins_ready: Cell::new(false),
-            link,
-            host_calls: RefCell::new(Vec::new()),
-            named_flags: RefCell::new(HashMap::new()),
-            calls: RefCell::new(VecDeque::new()),
-        })
+            sources,
+            callbacks,
+            flags,
+            io,
+        };
+        Ok((sched, added))
     }
 
-    /// Installs a fresh scheduler on this thread with the given clock and pin bank, dropping
-    /// the old one, and returns its link to other threads. `signal` reaches the interpreter
-    /// between bytecodes, for interrupts. Must be called inside `Interpreter::enter` so dropped
-    /// tasks can finalise.
-    pub fn install(clock: Arc<dyn Clock>, pins: Pins, signal: Option<UserSignalSender>) -> std::io::Result<Arc<Link>> {
-        let new = Rc::new(Scheduler::new(clock, pins, signal)?);
-        let link = new.link.clone();
-        let old = SCHED.with(|s| s.borrow_mut().replace(new));
+    /// Installs a fresh scheduler on this thread with the given clock, dropping the old one.
+    /// `add_sources` adds the wake-up sources besides the loop's own (see [`Registry`]); what
+    /// it returns is returned. Must be called inside `Interpreter::enter` so dropped tasks can
+    /// finalise.
+    pub fn install<R>(clock: Arc<dyn Clock>, add_sources: impl FnOnce(&mut Registry) -> std::io::Result<R>) -> std::io::Result<R> {
+        let (new, added) = Scheduler::new(clock, add_sources)?;
+        let old = SCHED.with(|s| s.borrow_mut().replace(Rc::new(new)));
         drop(old);
-        Ok(link)
+        Ok(added)
     }
 
-    /// Installs a scheduler on the system clock unless this thread has one.
+    /// Installs a scheduler with a runtime's sources, on the system clock and a simulated
+    /// board, unless this thread has one.
     pub fn ensure_installed() -> std::io::Result<()> {
         if SCHED.with(|s| s.borrow().is_none()) {
             let clock: Arc<dyn Clock> = Arc::new(SystemClock::new());
-            Scheduler::install(clock.clone(), Pins::simulated(clock), None)?;
+            crate::install_scheduler(clock, None, None)?;
         }
         Ok(())
     }
@@ -182,16 +143,9 @@ impl Scheduler {
     /// handler).
     pub fn reset(&self) {
         let queue = std::mem::take(&mut *self.queue.borrow_mut());
-        let flags = std::mem::take(&mut *self.flags.borrow_mut());
-        let io = std::mem::take(&mut *self.io_waiters.borrow_mut());
-        let host = std::mem::take(&mut *self.host_calls.borrow_mut());
-        for call in &host {
-            // Nobody will await these any more: the host may stop working on them.
-            call.abandon();
-        }
-        self.io_waiting.set(0);
+        self.sources.reset();
         self.stop.set(false);
-        drop((queue, flags, io, host));
+        drop(queue);
     }
 
     pub fn now_us(&self) -> u64 {
@@ -205,6 +159,21 @@ impl Scheduler {
 
     pub fn current(&self) -> Option<PyRef<PyTask>> {
         self.cur_task.borrow().clone()
+    }
+
+    /// Has the source `id` asked before each step until it disarms itself.
+    pub fn arm(&self, id: SourceId) {
+        self.sources.arm(id);
+    }
+
+    /// Stops asking the source `id` before each step.
+    pub fn disarm(&self, id: SourceId) {
+        self.sources.disarm(id);
+    }
+
+    /// The source of type `T`, for the module that defines it (the pins, the host).
+    pub fn source<T: Source>(&self) -> Option<&T> {
+        self.sources.get::<T>()
     }
 
     /// Pushes `task` to the run queue as due now (MicroPython's `_task_queue.push(task)`).
@@ -237,118 +206,46 @@ impl Scheduler {
             Wait::Flag(flag) => {
                 flag.remove_waiter(task);
                 if flag.waiter().is_none() {
-                    self.flags.borrow_mut().retain(|f| !f.is(&flag));
+                    self.flags.forget(&flag);
                 }
             }
             Wait::Task(other, waiter) => other.remove_waiter(waiter),
             Wait::Gather(state) => state.clear_waiter(),
-            Wait::Io(token) => {
-                let mut io = self.io_waiters.borrow_mut();
-                if let Some(list) = io.get_mut(token.0) {
-                    let before = list.len();
-                    list.retain(|(t, _)| !t.is(task));
-                    self.io_waiting.set(self.io_waiting.get() - (before - list.len()));
-                }
-            }
-            Wait::Host(call) => {
-                // Completion wakes a task without detaching it, so reaching here means the
-                // task is being cancelled: the host hears of it.
-                call.cancel_wait(task);
-                self.host_calls.borrow_mut().retain(|c| !c.is(&call));
-            }
+            Wait::Io(token) => self.io.remove(task, token),
+            Wait::Source(id, what) => self.sources.cancel_wait(id, self, task, &what),
         }
-    }
-
-    /// Parks `task` until the host completes `call`.
-    pub(crate) fn park_host(&self, task: PyRef<PyTask>, call: PyRef<PyHostCall>) {
-        let mut calls = self.host_calls.borrow_mut();
-        if !calls.iter().any(|c| c.is(&call)) {
-            calls.push(call.clone());
-        }
-        task.set_wait(Wait::Host(call));
-    }
-
-    /// The flag object for `microloop.flag(name)`, shared with the host under that name.
-    pub(crate) fn named_flag(&self, name: &str, vm: &VirtualMachine) -> PyRef<PyThreadSafeFlag> {
-        use rustpython_vm::PyPayload;
-        self.named_flags
-            .borrow_mut()
-            .entry(name.to_owned())
-            .or_insert_with(|| PyThreadSafeFlag::from_shared(self.link.flag(name)).into_ref(&vm.ctx))
-            .clone()
     }
 
     /// Parks `task` until the descriptor registered under `token` is ready for `interest`.
     pub fn park_io(&self, task: PyRef<PyTask>, token: Token, interest: Interest) {
-        let mut io = self.io_waiters.borrow_mut();
-        if io.len() <= token.0 {
-            io.resize_with(token.0 + 1, Vec::new);
-        }
-        io[token.0].push((task.clone(), interest));
-        self.io_waiting.set(self.io_waiting.get() + 1);
-        task.set_wait(Wait::Io(token));
+        self.io.park(task, token, interest);
     }
 
     /// Wakes every task waiting on `token` (its stream is closing: they retry and see that).
     pub fn wake_io(&self, token: Token) {
-        let list = self.io_waiters.borrow_mut().get_mut(token.0).map(std::mem::take).unwrap_or_default();
-        self.io_waiting.set(self.io_waiting.get() - list.len());
-        for (task, _) in list {
+        for (task, _) in self.io.take_all(token) {
             self.push_ready(task);
         }
     }
 
-    /// How many read events the reactor has reported for `token`, or None once it reported
-    /// an error or hang-up: the peer's last bytes and its close can arrive as one event, so a
-    /// short read no longer means the socket is drained, and reads must ask the kernel.
+    /// How many read events the reactor has reported for `token` (see
+    /// [`IoQueue::read_epoch`]).
     pub fn read_epoch(&self, token: Token) -> Option<u64> {
-        let epoch = self.read_epochs.borrow().get(token.0).copied().unwrap_or(0);
-        (epoch != HUNG_UP).then_some(epoch)
+        self.io.read_epoch(token)
     }
 
     /// Starts the read events of a newly registered descriptor from zero.
     pub fn reset_read_epoch(&self, token: Token) {
-        if let Some(epoch) = self.read_epochs.borrow_mut().get_mut(token.0) {
-            *epoch = 0;
-        }
+        self.io.reset_read_epoch(token);
     }
 
-    /// Wakes the tasks whose readiness arrived.
+    /// Hands each readiness event to the source that registered its descriptor, or to the
+    /// [`IoQueue`] (streams and servers).
     fn dispatch_io(&self, events: &[Readiness]) {
         for ev in events {
-            if Some(ev.token) == self.pins_token {
-                self.pins_ready.set(true);
-                continue;
-            }
-            if ev.readable || ev.error_or_hup {
-                let mut epochs = self.read_epochs.borrow_mut();
-                if epochs.len() <= ev.token.0 {
-                    epochs.resize(ev.token.0 + 1, 0);
-                }
-                let epoch = &mut epochs[ev.token.0];
-                *epoch = if ev.error_or_hup { HUNG_UP } else { epoch.saturating_add(1) };
-            }
-            let woken: Vec<PyRef<PyTask>> = {
-                let mut io = self.io_waiters.borrow_mut();
-                let Some(list) = io.get_mut(ev.token.0) else { continue };
-                let mut woken = Vec::new();
-                list.retain(|(task, interest)| {
-                    let ready = ev.error_or_hup
-                        || match interest {
-                            Interest::Read => ev.readable,
-                            Interest::Write => ev.writable,
-                            Interest::ReadWrite => ev.readable || ev.writable,
-                        };
-                    if ready {
-                        woken.push(task.clone());
-                    }
-                    !ready
-                });
-                woken
-            };
-            self.io_waiting.set(self.io_waiting.get() - woken.len());
-            for task in woken {
-                self.push_ready(task);
+            match self.sources.owner(ev.token) {
+                Some(owner) => owner.ready(self, ev),
+                None => self.io.ready(self, ev),
             }
         }
     }
@@ -367,48 +264,7 @@ impl Scheduler {
 
     /// Adds a callback for `micropython.schedule`.
     pub fn schedule(&self, func: PyObjectRef, arg: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
-        let mut q = self.scheduled.borrow_mut();
-        if q.len() >= SCHEDULE_DEPTH {
-            return Err(vm.new_runtime_error("schedule queue full"));
-        }
-        q.push_back(Soft { func, args: vec![arg], irq_line: None });
-        Ok(())
-    }
-
-    /// Runs the callbacks queued by `micropython.schedule` and pin interrupts, oldest first,
-    /// after taking in pin changes that are due. An exception from one is printed (MicroPython
-    /// prints it and carries on) and does not stop the rest. Callbacks queued while these run
-    /// wait for the next call, so one that schedules itself again cannot starve the tasks.
-    pub fn run_scheduled(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.pump_pins(vm)?;
-        let queued = self.scheduled.borrow().len();
-        for _ in 0..queued {
-            let next = self.scheduled.borrow_mut().pop_front();
-            let Some(soft) = next else { return Ok(()) };
-            if let Err(e) = soft.func.call(soft.args, vm) {
-                if escapes_loop(&e, vm) {
-                    return Err(e);
-                }
-                self.report_soft_error(soft.irq_line, &e, vm);
-            }
-        }
-        Ok(())
-    }
-
-    /// Takes in the pin changes that are due (stimulus, hardware edges, the script's own writes)
-    /// and queues the interrupt handlers they fire.
-    pub fn pump_pins(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let mut glue = self.pins.borrow_mut();
-        let due = self.pins_ready.replace(false) || glue.pins.next_change_us().is_some_and(|t| t <= self.now_us());
-        if due {
-            glue.pins.poll().map_err(|e| crate::pinmods::pin_error(e, vm))?;
-        }
-        if glue.pins.has_irqs() {
-            let fired = glue.queue_irqs();
-            drop(glue);
-            self.scheduled.borrow_mut().extend(fired);
-        }
-        Ok(())
+        self.callbacks.schedule(self, func, arg, vm)
     }
 
     /// Blocks the thread for `us` microseconds (`time.sleep_ms`). Pin changes and scheduled
@@ -417,12 +273,12 @@ impl Scheduler {
     pub fn block_for(&self, us: u64, vm: &VirtualMachine) -> PyResult<()> {
         let end = self.now_us().saturating_add(us);
         loop {
-            self.run_scheduled(vm)?;
+            self.sources.handle_pending(self, vm)?;
             let now = self.now_us();
             if now >= end {
                 return Ok(());
             }
-            let change = self.pins.borrow().pins.next_change_us();
+            let change = self.sources.next_deadline();
             let until = change.map_or(end, |t| t.clamp(now, end));
             if self.clock.is_manual() {
                 self.clock.advance_to(until);
@@ -434,89 +290,20 @@ impl Scheduler {
         }
     }
 
-    /// Takes in what other threads did since the last look: ThreadSafeFlags set, host calls
-    /// completed, calls and stops sent through a handle, and raises a pending interrupt.
-    fn take_wakeups(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.wake_flags();
-        if !self.host_calls.borrow().is_empty() {
-            // Host futures run no Python, but they are polled outside the borrow all the same.
-            let calls = self.host_calls.borrow().clone();
-            for call in &calls {
-                call.drive();
-            }
-            let mut woken = Vec::new();
-            self.host_calls.borrow_mut().retain(|call| match call.completed_waiter() {
-                Some(task) => {
-                    woken.push(task);
-                    false
-                }
-                None => call.has_waiter(),
-            });
-            for task in woken {
-                self.push_ready(task);
-            }
-        }
-        for message in self.link.take_messages() {
-            match message {
-                Message::Call(name, args) => self.calls.borrow_mut().push_back((name, args)),
-                Message::Stop => self.stop.set(true),
-            }
-        }
-        self.link.take_interrupt(vm)
-    }
-
-    /// Pushes the waiters of the ThreadSafeFlags that are set, in the order they began waiting.
-    fn wake_flags(&self) {
-        self.flag_set.set(false);
-        let flags = self.flags.borrow().clone();
-        for flag in flags {
-            if let Some(task) = flag.waiter().filter(|_| flag.is_set()) {
-                self.wake(task);
-            }
-        }
-    }
-
-    /// Runs the calls the host queued with `call_soon_threadsafe`, oldest first. A coroutine
-    /// one returns becomes a task; an exception goes to the exception handler.
-    fn run_calls(&self, vm: &VirtualMachine) -> PyResult<()> {
-        loop {
-            let next = self.calls.borrow_mut().pop_front();
-            let Some((name, args)) = next else { return Ok(()) };
-            let args: Vec<PyObjectRef> = args.iter().map(|a| a.to_python(vm)).collect();
-            let result = resolve_callable(&name, vm).and_then(|f| f.call(args, vm)).and_then(|ret| {
-                if ret.downcast_ref::<rustpython_vm::builtins::PyCoroutine>().is_some() {
-                    PyTask::spawn(ret, vm)?;
-                }
-                Ok(())
-            });
-            let Err(exc) = result else { continue };
-            if escapes_loop(&exc, vm) {
-                return Err(exc);
-            }
-            let context = vm.ctx.new_dict();
-            let message = vm.ctx.new_str(format!("Exception in callback {name}"));
-            let reported = context
-                .set_item("message", message.into(), vm)
-                .and_then(|_| context.set_item("exception", exc.into(), vm))
-                .and_then(|_| self.call_exception_handler(context.into(), vm));
-            if let Err(e) = reported {
-                crate::traceback::print_exception(vm, &e, None);
-            }
-        }
+    /// Takes in what other threads did since the last look: every source's
+    /// [`Source::take_notified`] (ThreadSafeFlags set, host calls completed, calls and stops
+    /// sent through a handle, a pending interrupt raised).
+    pub(super) fn take_wakeups(&self, vm: &VirtualMachine) -> PyResult<()> {
+        self.sources.take_notified(self, vm)
     }
 
     /// Whether anything could make a task ready without a task running first.
     fn can_wake(&self) -> bool {
-        !self.queue.borrow().is_empty()
-            || !self.flags.borrow().is_empty()
-            || self.io_waiting.get() > 0
-            || !self.host_calls.borrow().is_empty()
-            || self.link.has_handles()
-            || self.pins.borrow().pins.may_interrupt()
+        !self.queue.borrow().is_empty() || self.sources.can_wake()
     }
 
     /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
-    fn poll(&self, timeout: Option<Duration>, vm: &VirtualMachine) -> PyResult<()> {
+    pub(super) fn poll(&self, timeout: Option<Duration>, vm: &VirtualMachine) -> PyResult<()> {
         if timeout != Some(Duration::ZERO) {
             // About to block: nothing awaited last should be kept alive meanwhile.
             super::fastpath::AwaitWrapper::release_spare();
@@ -538,21 +325,14 @@ impl Scheduler {
     /// Blocks until the next deadline, a notification or I/O, when no task is due.
     fn wait_idle(&self, vm: &VirtualMachine) -> PyResult<()> {
         let timer = self.queue.borrow().next_due();
-        let pin_change = {
-            let mut glue = self.pins.borrow_mut();
-            glue.pins.idle();
-            glue.pins.next_change_us()
-        };
-        let next = match (timer, pin_change) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
+        self.sources.idle();
+        let next = timer.into_iter().chain(self.sources.next_deadline()).min();
         let clock = &self.clock;
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
             if !self.queue.borrow().has_due() {
                 if let Some(deadline) = next {
-                    clock.advance_to(deadline);
+                    clock.advance_to(deadline.max(clock.now_us()));
                 } else {
                     self.poll(None, vm)?;
                 }
@@ -564,29 +344,10 @@ impl Scheduler {
     }
 
     /// Takes in every wake-up source before a step, without blocking (MicroPython's
-    /// `wait_io_event(0)`, with the callbacks its VM runs between bytecodes): scheduled
-    /// callbacks and pin interrupts, ThreadSafeFlags set, I/O readiness, the host's
-    /// messages and calls.
+    /// `wait_io_event(0)`, with the callbacks its VM runs between bytecodes): each armed
+    /// source in the loop's order (see `sources.rs`).
     fn poll_sources(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let pins_due = {
-            let glue = self.pins.borrow();
-            self.pins_ready.get() || glue.pins.has_irqs() || glue.pins.next_change_us().is_some()
-        };
-        if pins_due || !self.scheduled.borrow().is_empty() {
-            self.run_scheduled(vm)?;
-        }
-        if self.flag_set.get() {
-            self.wake_flags();
-        }
-        if self.io_waiting.get() > 0 || self.pins_token.is_some() {
-            self.poll(Some(Duration::ZERO), vm)?;
-        } else if self.reactor.borrow().take_notified() {
-            self.take_wakeups(vm)?;
-        }
-        if !self.calls.borrow().is_empty() {
-            self.run_calls(vm)?;
-        }
-        Ok(())
+        self.sources.wait_io_event(self, vm)
     }
 
     /// Runs tasks until `main` finishes, the host stops the loop, or (without `main`) for
@@ -639,7 +400,8 @@ impl Scheduler {
                 // Nothing can ever wake a task. MicroPython keeps waiting while the main task
                 // has not finished (it returns only when there is no main task); so does
                 // microloop, asleep in the poller, where Ctrl-C or the host can still end it.
-                None if main.is_none() && self.running.get() > 1 => return Ok(()),
+                // Without a main task (`run_until_complete()`), the run ends here.
+                None if main.is_none() => return Ok(()),
                 None => self.poll(None, vm)?,
             }
         }

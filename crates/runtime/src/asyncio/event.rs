@@ -14,7 +14,8 @@ use rustpython_vm::{
     types::{Constructor, IterNext, Iterable, SelfIter},
 };
 
-use super::core::{current_task, sched};
+use super::core::{Scheduler, current_task, sched};
+use super::sources::{Source, SourceId};
 use super::task::{PyTask, Wait};
 
 /// An event tasks wait on until some task sets it.
@@ -185,7 +186,8 @@ impl PyThreadSafeFlag {
     fn set(&self) {
         self.shared.flag.store(true, Ordering::Release);
         if self.waiter.borrow().is_some() {
-            sched().flag_set.set(true);
+            let s = sched();
+            s.flags.set_in_loop(&s);
         }
     }
 
@@ -230,9 +232,72 @@ impl IterNext for PyFlagWait {
         let cur = current_task(vm)?;
         let replaced = flag.waiter.borrow_mut().replace(cur.clone());
         if replaced.is_none() {
-            sched().flags.borrow_mut().push(flag.clone());
+            sched().flags.add(flag.clone());
         }
         cur.set_wait(Wait::Flag(flag.clone()));
         Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+}
+
+/// The ThreadSafeFlags that have a waiting task, as a wake-up source. A flag set on the loop's
+/// thread arms it: the waiter is pushed at the next poll, before the next step, as
+/// MicroPython's poller finds the flag readable. One set by another thread is seen when the
+/// loop takes in the notification.
+pub(crate) struct Flags {
+    id: SourceId,
+    /// The flags with a waiter, in the order they began waiting; scanned when woken.
+    waited: RefCell<Vec<PyRef<PyThreadSafeFlag>>>,
+}
+
+impl Flags {
+    pub(crate) fn new(id: SourceId) -> Self {
+        Flags { id, waited: RefCell::new(Vec::new()) }
+    }
+
+    /// A flag with a waiter was set on the loop's thread.
+    pub(crate) fn set_in_loop(&self, sched: &Scheduler) {
+        sched.arm(self.id);
+    }
+
+    /// `flag` has a waiter now.
+    pub(crate) fn add(&self, flag: PyRef<PyThreadSafeFlag>) {
+        self.waited.borrow_mut().push(flag);
+    }
+
+    /// `flag` has no waiter any more.
+    pub(crate) fn forget(&self, flag: &PyRef<PyThreadSafeFlag>) {
+        self.waited.borrow_mut().retain(|f| !f.is(flag));
+    }
+
+    /// Pushes the waiters of the flags that are set, in the order they began waiting.
+    fn wake(&self, sched: &Scheduler) {
+        sched.disarm(self.id);
+        let flags = self.waited.borrow().clone();
+        for flag in flags {
+            if let Some(task) = flag.waiter().filter(|_| flag.is_set()) {
+                sched.wake(task);
+            }
+        }
+    }
+}
+
+impl Source for Flags {
+    fn wait_io_event(&self, sched: &Scheduler, _vm: &VirtualMachine) -> PyResult<()> {
+        self.wake(sched);
+        Ok(())
+    }
+
+    fn take_notified(&self, sched: &Scheduler, _vm: &VirtualMachine) -> PyResult<()> {
+        self.wake(sched);
+        Ok(())
+    }
+
+    fn can_wake(&self) -> bool {
+        !self.waited.borrow().is_empty()
+    }
+
+    fn reset(&self) {
+        let flags = std::mem::take(&mut *self.waited.borrow_mut());
+        drop(flags);
     }
 }

@@ -2,13 +2,16 @@
 //!
 //! One file per job, as in MicroPython's `extmod/asyncio/`: `core.rs` (run loop, sleep, the
 //! exception handler), `task.rs`, `event.rs` (Event, ThreadSafeFlag), `lock.rs`, `funcs.rs`
-//! (wait_for, gather), `stream.rs` (TCP/TLS streams and servers).
+//! (wait_for, gather), `stream.rs` (TCP/TLS streams and servers); and `sources.rs`, the
+//! interface of everything that wakes the loop (I/O readiness, scheduled callbacks; the pins
+//! and the host plug in from outside this module).
 
 pub(crate) mod core;
 pub(crate) mod event;
 pub(crate) mod fastpath;
 pub(crate) mod funcs;
 pub(crate) mod lock;
+pub(crate) mod sources;
 pub(crate) mod stream;
 pub(crate) mod task;
 
@@ -195,6 +198,16 @@ mod _asyncio_native {
     fn run(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let task = PyTask::spawn(coro, vm)?;
         run_until(task, vm)
+    }
+
+    /// Runs the loop until `main_task` finishes and returns its value; without a task, until
+    /// no task can run any more (MicroPython's module-level `run_until_complete`).
+    #[pyfunction]
+    fn run_until_complete(main_task: rustpython_vm::function::OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        match main_task.into_option().filter(|t| !vm.is_none(t)) {
+            Some(task) => run_until(promote_to_task(task, vm)?, vm),
+            None => Ok(sched().run(None, vm)?.unwrap_or_else(|| vm.ctx.none())),
+        }
     }
 
     fn run_until(task: PyRef<PyTask>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {

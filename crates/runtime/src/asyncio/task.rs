@@ -48,8 +48,9 @@ pub(crate) enum Wait {
     Gather(Rc<GatherState>),
     /// A stream or server waiting for its descriptor (reactor token) to become ready.
     Io(microloop_core::Token),
-    /// Awaiting an async host function's result; cancelling the task tells the host.
-    Host(PyRef<crate::host::PyHostCall>),
+    /// Parked on a wake-up source with what it waits for there (an async host call);
+    /// cancelling the task tells the source ([`super::sources::Source::cancel_wait`]).
+    Source(super::sources::SourceId, PyObjectRef),
 }
 
 /// Someone to tell when a task finishes: MicroPython's `Task.state` while it runs.
