@@ -125,10 +125,6 @@ pub(crate) struct WaitForState {
     phase: Cell<WaitForPhase>,
     /// The runner's progress.
     runner_phase: Cell<RunnerPhase>,
-    /// The task's outcome, handed over by the runner with the CancelledError it threw into
-    /// the caller's sleep (MicroPython's `CancelledError(status, result)`). A cancellation
-    /// from outside replaces that exception, and then the outcome is not used.
-    outcome: RefCell<Option<(PyBaseExceptionRef, Result<PyObjectRef, PyBaseExceptionRef>)>>,
 }
 
 impl WaitForState {
@@ -184,9 +180,7 @@ impl WaitForState {
                 Ok(value) => (vm.ctx.new_bool(true).into(), value.clone()),
                 Err(e) => (e.clone().into(), vm.ctx.none()),
             };
-            let marker = vm.new_exception(super::cancelled_error_type(vm), vec![status, result]);
-            waiter.set_pending(marker.clone());
-            *self.outcome.borrow_mut() = Some((marker, outcome));
+            waiter.set_pending(vm.new_exception(super::cancelled_error_type(vm), vec![status, result]));
         }
         Ok(PyIterReturn::StopIteration(None))
     }
@@ -216,7 +210,6 @@ impl PyWaitFor {
             runner: RefCell::new(None),
             phase: Cell::new(WaitForPhase::Start),
             runner_phase: Cell::new(RunnerPhase::Start),
-            outcome: RefCell::new(None),
         });
         Ok(PyWaitFor { state }.into_ref(&vm.ctx))
     }
@@ -246,21 +239,31 @@ impl PyWaitFor {
         if !super::core::is_cancelled(&exc, vm) {
             return Err(exc);
         }
-        let handed = st.outcome.borrow_mut().take();
-        match handed {
-            Some((marker, outcome)) if marker.is(&exc) => {
-                // Consumed here, where nobody else sees it: the arguments would keep the value
-                // alive for as long as the VM keeps the thrown exception.
-                marker.as_object().set_attr("args", vm.ctx.empty_tuple.clone(), vm)?;
-                match outcome {
-                    Ok(value) => Err(vm.new_stop_iteration(Some(value))),
-                    Err(e) => Err(e),
-                }
-            }
-            _ => {
+        // As MicroPython's wait_for, the CancelledError's first argument says what it is: None
+        // (no arguments) a cancellation from outside, True the task's value in the second,
+        // anything else the exception to raise. A runner hands its outcome over this way,
+        // and so does a runner of an earlier `wait_for` of this task that outlived it.
+        let args = exc.args();
+        match args.as_slice().first() {
+            None => {
                 PyTask::cancel_task(&st.runner(), vm)?;
                 Err(exc)
             }
+            Some(status) if vm.is_none(status) => {
+                PyTask::cancel_task(&st.runner(), vm)?;
+                Err(exc)
+            }
+            Some(status) if status.is(&vm.ctx.true_value) => {
+                let value = args.as_slice().get(1).cloned().unwrap_or_else(|| vm.ctx.none());
+                // Consumed here, where nobody else sees it: the arguments would keep the value
+                // alive for as long as the VM keeps the thrown exception.
+                exc.as_object().set_attr("args", vm.ctx.empty_tuple.clone(), vm)?;
+                Err(vm.new_stop_iteration(Some(value)))
+            }
+            Some(status) => match status.clone().downcast::<rustpython_vm::builtins::PyBaseException>() {
+                Ok(e) => Err(e),
+                Err(_) => Err(vm.new_type_error("exceptions must derive from BaseException")),
+            },
         }
     }
 }
