@@ -296,6 +296,11 @@ impl Conn {
         }
     }
 
+    /// Whether the stream is TLS (whose reads may also send: handshake and session records).
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
+    }
+
     /// Whether a TLS handshake is still to finish.
     pub fn is_handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|t| t.is_handshaking())

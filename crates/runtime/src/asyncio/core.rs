@@ -234,6 +234,11 @@ impl Scheduler {
         self.io.read_epoch(token)
     }
 
+    /// A step sent, connected, accepted or closed: the next step's poll must look.
+    pub fn io_touched(&self) {
+        self.io.touch();
+    }
+
     /// Starts the read events of a newly registered descriptor from zero.
     pub fn reset_read_epoch(&self, token: Token) {
         self.io.reset_read_epoch(token);
@@ -309,6 +314,7 @@ impl Scheduler {
             super::fastpath::AwaitWrapper::release_spare();
         }
         let mut events = self.readiness.borrow_mut();
+        self.io.polled();
         self.reactor
             .borrow_mut()
             .poll(timeout, &mut events)

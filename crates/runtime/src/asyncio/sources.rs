@@ -424,9 +424,32 @@ pub(crate) struct IoQueue {
     /// Read (or error) events seen per reactor token, whether or not a task waited: a stream
     /// whose last read drained its socket reads again only once this moves on.
     read_epochs: RefCell<Vec<u64>>,
+    /// Set when a task sent, connected, accepted or closed since the last poll: a socket of
+    /// this process may have become ready (loopback delivers at once), so the poll before the
+    /// next step must look, as MicroPython's does before every step.
+    touched: Cell<bool>,
+    /// Steps since the last poll: readiness no step of this process caused (a remote peer, a
+    /// pipe) is taken in at least every [`POLL_EVERY`] steps, or when nothing is due.
+    unpolled: Cell<u32>,
 }
 
+/// Most steps between two polls while tasks keep the loop busy and no step touched a socket.
+/// A poll costs a system call; MicroPython polls before every step, and what it would find
+/// between two of ours is what a remote peer sent a little later.
+const POLL_EVERY: u32 = 32;
+
 impl IoQueue {
+    /// A step sent, connected, accepted or closed: poll before the next one.
+    pub fn touch(&self) {
+        self.touched.set(true);
+    }
+
+    /// The poller was asked: start counting steps again.
+    pub fn polled(&self) {
+        self.touched.set(false);
+        self.unpolled.set(0);
+    }
+
     /// Parks `task` until the descriptor registered under `token` is ready for `interest`
     /// (MicroPython's `queue_read` / `queue_write`).
     pub fn park(&self, task: PyRef<PyTask>, token: Token, interest: Interest) {
@@ -473,11 +496,16 @@ impl IoQueue {
 }
 
 impl Source for IoQueue {
-    /// Polls with no timeout when a task waits on a descriptor or a source registered one;
-    /// otherwise only takes in another thread's notification.
+    /// Polls with no timeout when a task waits on a descriptor or a source registered one, and
+    /// a step touched a socket since the last poll or [`POLL_EVERY`] steps went by; otherwise
+    /// only takes in another thread's notification.
     fn wait_io_event(&self, sched: &Scheduler, vm: &VirtualMachine) -> PyResult<()> {
-        if self.waiting.get() > 0 || sched.sources.have_descriptors() {
+        let due = self.touched.get() || self.unpolled.get() >= POLL_EVERY;
+        if due && (self.waiting.get() > 0 || sched.sources.have_descriptors()) {
             sched.poll(Some(Duration::ZERO), vm)
+        } else if !due {
+            self.unpolled.set(self.unpolled.get() + 1);
+            if sched.reactor.borrow().take_notified() { sched.take_wakeups(vm) } else { Ok(()) }
         } else if sched.reactor.borrow().take_notified() {
             sched.take_wakeups(vm)
         } else {

@@ -51,6 +51,7 @@ fn addr_to_py(addr: Option<SocketAddr>, vm: &VirtualMachine) -> PyObjectRef {
 /// Registers `fd` for both directions. Descriptors epoll refuses (regular files) are always
 /// ready, so they get no token and never wait.
 fn register(fd: i32, vm: &VirtualMachine) -> PyResult<Option<Token>> {
+    sched().io_touched();
     match sched().reactor.borrow_mut().register(fd, Interest::ReadWrite) {
         Ok(token) => {
             sched().reset_read_epoch(token);
@@ -66,6 +67,7 @@ fn register(fd: i32, vm: &VirtualMachine) -> PyResult<Option<Token>> {
 fn release(token: Option<Token>, fd: i32) {
     let Some(token) = token else { return };
     with_sched(|s| {
+        s.io_touched();
         if let Ok(mut reactor) = s.reactor.try_borrow_mut() {
             let _ = reactor.deregister(token, fd);
         }
@@ -129,6 +131,7 @@ impl PyStream {
 
     /// Runs `f` on the open connection, or raises EBADF.
     fn with_conn<R>(&self, vm: &VirtualMachine, f: impl FnOnce(&mut Conn) -> R) -> PyResult<R> {
+        sched().io_touched();
         match self.conn.borrow_mut().as_mut() {
             Some(conn) => Ok(f(conn)),
             None => Err(closed_error(vm)),
@@ -458,6 +461,10 @@ impl IterNext for PyStreamOp {
         }
         let attempt = {
             let mut conn = stream.conn.borrow_mut();
+            // Sending (or a TLS read, which may send) can make a socket of this process ready.
+            if conn.as_ref().is_some_and(|c| c.is_tls() || (!zelf.kind.is_read() && c.pending_write() > 0)) {
+                sched().io_touched();
+            }
             match conn.as_mut() {
                 Some(conn) => {
                     conn.set_read_epoch(stream.token.get().and_then(|token| sched().read_epoch(token)));
@@ -565,6 +572,7 @@ pub struct PyOpenConnection {
 impl PyOpenConnection {
     /// A socket connecting to `addr`, wrapped in a (TLS) stream that does no I/O until used.
     fn start(&self, addr: SocketAddr, vm: &VirtualMachine) -> PyResult<PyRef<PyStream>> {
+        sched().io_touched();
         let sock = net::start_connect(addr).map_err(|e| e.to_pyexception(vm))?;
         let conn = match &self.tls {
             None => Conn::new(Transport::Socket(sock)),
@@ -793,7 +801,10 @@ impl IterNext for PyServe {
                 return if drained { park(token, Interest::Read, vm) } else { yield_once(vm) };
             }
             let accepted = match server.listener.borrow().as_ref() {
-                Some(l) => net::accept(l),
+                Some(l) => {
+                    sched().io_touched();
+                    net::accept(l)
+                }
                 None => return Ok(PyIterReturn::StopIteration(None)),
             };
             match accepted {
