@@ -425,6 +425,7 @@ impl Scheduler {
                 super::lock::PyLock::pass_on(&lock, self);
             }
         }
+        task.handed.set(false);
         *self.cur_task.borrow_mut() = Some(task.clone());
         let outcome = task.resume(vm);
         self.cur_task.borrow_mut().take();

@@ -93,6 +93,11 @@ enum WaitForPhase {
     Sleeping,
     /// The timeout passed: the runner was cancelled and is awaited.
     AwaitRunner,
+    /// The runner handed over the task's outcome while the caller slept; the caller has not
+    /// run since.
+    Handed,
+    /// Returned or raised.
+    Done,
 }
 
 /// Where `wait_for`'s runner stands.
@@ -125,6 +130,8 @@ pub(crate) struct WaitForState {
     phase: Cell<WaitForPhase>,
     /// The runner's progress.
     runner_phase: Cell<RunnerPhase>,
+    /// The outcome the runner handed over (phase `Handed`).
+    handed: RefCell<Option<Result<PyObjectRef, PyBaseExceptionRef>>>,
 }
 
 impl WaitForState {
@@ -172,10 +179,22 @@ impl WaitForState {
             (RunnerPhase::Awaiting, None) => task.take_result(vm),
         };
         let waiter = self.waiter.borrow().clone().expect("wait_for has a waiter");
-        if !waiter.is_done() && waiter.is_queued_plain() && PyTask::cancel_task(&waiter, vm)? {
-            // The waiter is still asleep: wake it with the outcome, carried as MicroPython
-            // carries it, in the CancelledError's arguments (status, result), which a task
-            // that gets it after its `wait_for` has ended sees.
+        if waiter.is_done() || !waiter.is_queued_plain() {
+            // The caller was cancelled from outside meanwhile, or is already awake.
+            return Ok(PyIterReturn::StopIteration(None));
+        }
+        if self.phase.get() == WaitForPhase::Sleeping {
+            // The caller still sleeps in this wait_for: MicroPython cancels the sleep with a
+            // CancelledError carrying the outcome, which this wait_for catches at once. The
+            // same steps without the exception: the caller is queued as a cancellation
+            // queues it, and finds the outcome when it runs.
+            PyTask::requeue_now(&waiter, &sched());
+            waiter.handed.set(true);
+            *self.handed.borrow_mut() = Some(outcome);
+            self.phase.set(WaitForPhase::Handed);
+        } else if PyTask::cancel_task(&waiter, vm)? {
+            // A runner that outlived its wait_for, and the task sleeps elsewhere: it gets the
+            // CancelledError with the outcome in its arguments, as MicroPython's does.
             let (status, result) = match &outcome {
                 Ok(value) => (vm.ctx.new_bool(true).into(), value.clone()),
                 Err(e) => (e.clone().into(), vm.ctx.none()),
@@ -210,6 +229,7 @@ impl PyWaitFor {
             runner: RefCell::new(None),
             phase: Cell::new(WaitForPhase::Start),
             runner_phase: Cell::new(RunnerPhase::Start),
+            handed: RefCell::new(None),
         });
         Ok(PyWaitFor { state }.into_ref(&vm.ctx))
     }
@@ -233,7 +253,9 @@ impl PyWaitFor {
 
     fn raise_in(&self, exc: PyBaseExceptionRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let st = &self.state;
-        if st.phase.get() != WaitForPhase::Sleeping {
+        let phase = st.phase.replace(WaitForPhase::Done);
+        st.handed.borrow_mut().take();
+        if !matches!(phase, WaitForPhase::Sleeping | WaitForPhase::Handed) {
             return Err(exc);
         }
         if !super::core::is_cancelled(&exc, vm) {
@@ -320,6 +342,15 @@ impl PyWaitFor {
                 PyIterReturn::StopIteration(_) => Err(PyWaitFor::timeout_error(vm)),
                 parked => Ok(parked),
             },
+            WaitForPhase::Handed => {
+                st.phase.set(WaitForPhase::Done);
+                match st.handed.borrow_mut().take() {
+                    Some(Ok(value)) => Ok(PyIterReturn::StopIteration(Some(value))),
+                    Some(Err(e)) => Err(e),
+                    None => Ok(PyIterReturn::StopIteration(None)),
+                }
+            }
+            WaitForPhase::Done => Ok(PyIterReturn::StopIteration(None)),
         }
     }
 }

@@ -127,6 +127,9 @@ pub struct PyTask {
     /// Set while the task is parked by `sleep`, so that sleep's `__next__` knows the next call
     /// is the wake-up. Lets one sleep object serve every task, as MicroPython's singleton does.
     pub(crate) slept: Cell<bool>,
+    /// Set while a `wait_for` runner has handed the task its outcome and the task has not run
+    /// yet (MicroPython: its `data` holds the runner's CancelledError, not None).
+    pub(crate) handed: Cell<bool>,
 }
 
 impl PyTask {
@@ -160,6 +163,7 @@ impl PyTask {
             pending: RefCell::new(None),
             waiters: RefCell::new(WaitQueue::new()),
             slept: Cell::new(false),
+            handed: Cell::new(false),
         }
     }
 
@@ -188,7 +192,7 @@ impl PyTask {
     /// Whether the task waits in the run queue and nothing is to be thrown into it (MicroPython's
     /// `task.data is None` for a task that is not running).
     pub(crate) fn is_queued_plain(&self) -> bool {
-        !self.has_pending() && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..))
+        !self.has_pending() && !self.handed.get() && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..))
     }
 
     /// Whether a gather has registered for this task's end (MicroPython: `state` is a callable).
@@ -333,20 +337,24 @@ impl PyTask {
         if cur.as_ref().is_some_and(|c| c.is(&target)) {
             return Ok(true);
         }
-        enum Move {
-            Stay,
-            Forward,
-        }
-        let action = match &*target.wait.borrow() {
-            Wait::None | Wait::Ready | Wait::LockGranted(_) => Move::Stay,
-            Wait::Timer(_, deadline) if *deadline <= s.now_us() => Move::Stay,
-            _ => Move::Forward,
-        };
-        if let Move::Forward = action {
-            s.wake(target.clone());
-        }
+        PyTask::requeue_now(&target, &s);
+        target.handed.set(false);
         target.set_pending(super::new_cancelled_error(vm));
         Ok(true)
+    }
+
+    /// What cancelling does to `target`'s place in the queues: a task parked in a queue that
+    /// can give it back, or sleeping until a future deadline, is queued now; a task already
+    /// due keeps its place.
+    pub(crate) fn requeue_now(target: &PyRef<Self>, s: &Scheduler) {
+        let forward = match &*target.wait.borrow() {
+            Wait::None | Wait::Ready | Wait::LockGranted(_) => false,
+            Wait::Timer(_, deadline) => *deadline > s.now_us(),
+            _ => true,
+        };
+        if forward {
+            s.wake(target.clone());
+        }
     }
 
     /// One step of `await task` for the running task: the value or exception of a finished
