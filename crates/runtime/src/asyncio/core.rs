@@ -80,7 +80,7 @@ pub(crate) struct Scheduler {
     /// The ThreadSafeFlags that have a waiting task (also one of `sources`).
     pub flags: Rc<Flags>,
     /// The tasks waiting on descriptors (also one of `sources`).
-    io: Rc<IoQueue>,
+    pub(crate) io: Rc<IoQueue>,
 }
 
 thread_local! {

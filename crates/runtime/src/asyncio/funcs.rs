@@ -316,13 +316,15 @@ impl PyWaitFor {
                     st.phase.set(WaitForPhase::Direct);
                     return PyTask::await_step(&task, vm);
                 }
-                let ms = if in_ms { super::core::sleep_ms_arg(&timeout, vm)? } else { super::core::sleep_arg(&timeout, vm)? };
                 let cur = current_task(vm)?;
                 *st.waiter.borrow_mut() = Some(cur.clone());
                 let runner = PyTask::native(NativeCoro::Runner(st.clone()), vm);
                 let s = sched();
                 s.push_ready(runner.clone());
                 *st.runner.borrow_mut() = Some(runner);
+                // The timeout is checked by the sleep, after the runner is queued, as in
+                // MicroPython: a bad timeout raises here and the runner goes on.
+                let ms = if in_ms { super::core::sleep_ms_arg(&timeout, vm)? } else { super::core::sleep_arg(&timeout, vm)? };
                 st.phase.set(WaitForPhase::Sleeping);
                 s.park_for(cur, ms.saturating_mul(1000));
                 Ok(PyIterReturn::Return(vm.ctx.none()))

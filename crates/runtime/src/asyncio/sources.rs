@@ -33,7 +33,8 @@
 
 use std::any::Any;
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
 use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::time::Duration;
@@ -431,6 +432,17 @@ pub(crate) struct IoQueue {
     /// Steps since the last poll: readiness no step of this process caused (a remote peer, a
     /// pipe) is taken in at least every [`POLL_EVERY`] steps, or when nothing is due.
     unpolled: Cell<u32>,
+    /// The TCP streams of this loop by (own address, peer address): when one sends, the
+    /// stream at the other end, if it is one of these, is readable at once (loopback delivers
+    /// within the send), so the loop can say so itself instead of asking the kernel.
+    pairs: RefCell<HashMap<(SocketAddr, SocketAddr), Token>>,
+    /// Streams made readable by a send of this loop since the last step, in send order: taken
+    /// in at the next step's poll as the kernel would report them.
+    announced: RefCell<Vec<Token>>,
+    /// Per token, read events announced that the kernel has not reported yet. The kernel's
+    /// report of bytes already announced is then dropped, so that it does not count as news
+    /// (all bytes on such a socket come from this loop's own sends).
+    credit: RefCell<Vec<u32>>,
 }
 
 /// Most steps between two polls while tasks keep the loop busy and no step touched a socket.
@@ -439,6 +451,48 @@ pub(crate) struct IoQueue {
 const POLL_EVERY: u32 = 32;
 
 impl IoQueue {
+    /// Records a TCP stream of this loop, to be told when its peer here sends.
+    pub fn pair(&self, local: SocketAddr, peer: SocketAddr, token: Token) {
+        self.pairs.borrow_mut().insert((local, peer), token);
+    }
+
+    /// Forgets a stream recorded with [`IoQueue::pair`].
+    pub fn unpair(&self, local: SocketAddr, peer: SocketAddr, token: Token) {
+        let mut pairs = self.pairs.borrow_mut();
+        if pairs.get(&(local, peer)) == Some(&token) {
+            pairs.remove(&(local, peer));
+        }
+    }
+
+    /// A stream with address `local` sent bytes to `peer`: if the peer is a stream of this
+    /// loop, it is readable at the next step; otherwise nothing here changed.
+    pub fn sent(&self, local: SocketAddr, peer: SocketAddr) {
+        let to = self.pairs.borrow().get(&(peer, local)).copied();
+        if let Some(token) = to {
+            self.announced.borrow_mut().push(token);
+        }
+    }
+
+    /// Takes in the read events announced by sends, as the kernel would report them.
+    fn take_announced(&self, sched: &Scheduler) {
+        let tokens = std::mem::take(&mut *self.announced.borrow_mut());
+        for token in &tokens {
+            {
+                let mut credit = self.credit.borrow_mut();
+                if credit.len() <= token.0 {
+                    credit.resize(token.0 + 1, 0);
+                }
+                credit[token.0] += 1;
+            }
+            self.dispatch(sched, &Readiness { token: *token, readable: true, writable: false, error_or_hup: false });
+        }
+        let mut reuse = self.announced.borrow_mut();
+        if reuse.capacity() < tokens.capacity() {
+            *reuse = tokens;
+            reuse.clear();
+        }
+    }
+
     /// A step sent, connected, accepted or closed: poll before the next one.
     pub fn touch(&self) {
         self.touched.set(true);
@@ -500,6 +554,9 @@ impl Source for IoQueue {
     /// a step touched a socket since the last poll or [`POLL_EVERY`] steps went by; otherwise
     /// only takes in another thread's notification.
     fn wait_io_event(&self, sched: &Scheduler, vm: &VirtualMachine) -> PyResult<()> {
+        if !self.announced.borrow().is_empty() {
+            self.take_announced(sched);
+        }
         let due = self.touched.get() || self.unpolled.get() >= POLL_EVERY;
         if due && (self.waiting.get() > 0 || sched.sources.have_descriptors()) {
             sched.poll(Some(Duration::ZERO), vm)
@@ -513,8 +570,37 @@ impl Source for IoQueue {
         }
     }
 
-    /// Wakes the tasks whose readiness arrived.
+    /// Wakes the tasks whose readiness arrived. A read event for bytes a send of this loop
+    /// announced already is dropped.
     fn ready(&self, sched: &Scheduler, ev: &Readiness) {
+        if ev.readable && !ev.error_or_hup {
+            let mut credit = self.credit.borrow_mut();
+            if let Some(c) = credit.get_mut(ev.token.0).filter(|c| **c > 0) {
+                *c = 0;
+                drop(credit);
+                if ev.writable {
+                    self.dispatch(sched, &Readiness { readable: false, ..*ev });
+                }
+                return;
+            }
+        }
+        self.dispatch(sched, ev);
+    }
+
+    fn can_wake(&self) -> bool {
+        self.waiting.get() > 0
+    }
+
+    fn reset(&self) {
+        let io = std::mem::take(&mut *self.waiters.borrow_mut());
+        self.waiting.set(0);
+        drop(io);
+    }
+}
+
+impl IoQueue {
+    /// Counts a read event and wakes the tasks waiting for `ev`.
+    fn dispatch(&self, sched: &Scheduler, ev: &Readiness) {
         if ev.readable || ev.error_or_hup {
             let mut epochs = self.read_epochs.borrow_mut();
             if epochs.len() <= ev.token.0 {
@@ -545,15 +631,5 @@ impl Source for IoQueue {
         for task in woken {
             sched.push_ready(task);
         }
-    }
-
-    fn can_wake(&self) -> bool {
-        self.waiting.get() > 0
-    }
-
-    fn reset(&self) {
-        let io = std::mem::take(&mut *self.waiters.borrow_mut());
-        self.waiting.set(0);
-        drop(io);
     }
 }

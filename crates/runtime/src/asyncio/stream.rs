@@ -118,9 +118,14 @@ impl PyStream {
     /// connection's own answer while a connect is still in progress.
     fn build(conn: Conn, peer: Option<SocketAddr>, extra: Option<PyObjectRef>, source: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult<Self> {
         let token = register(conn.raw_fd(), vm)?;
+        let peer = peer.or_else(|| conn.peer_addr());
+        let local = conn.local_addr();
+        if let (Some(local), Some(peer), Some(token)) = (local, peer, token) {
+            sched().io.pair(local, peer, token);
+        }
         Ok(PyStream {
-            peer: peer.or_else(|| conn.peer_addr()),
-            local: conn.local_addr(),
+            peer,
+            local,
             conn: RefCell::new(Some(conn)),
             token: Cell::new(token),
             extra,
@@ -131,7 +136,6 @@ impl PyStream {
 
     /// Runs `f` on the open connection, or raises EBADF.
     fn with_conn<R>(&self, vm: &VirtualMachine, f: impl FnOnce(&mut Conn) -> R) -> PyResult<R> {
-        sched().io_touched();
         match self.conn.borrow_mut().as_mut() {
             Some(conn) => Ok(f(conn)),
             None => Err(closed_error(vm)),
@@ -139,8 +143,24 @@ impl PyStream {
     }
 
     /// Deregisters and closes the descriptor; tasks still waiting on it wake and see EBADF.
+    /// After a send of `sent` bytes: the peer, if it is a stream of this loop, is readable at
+    /// the next step. A TLS stream also sends while it reads, so its steps make the loop poll.
+    fn after_send(&self, sent: usize, tls: bool) {
+        let s = sched();
+        if tls {
+            s.io_touched();
+        } else if sent > 0
+            && let (Some(local), Some(peer)) = (self.local, self.peer)
+        {
+            s.io.sent(local, peer);
+        }
+    }
+
     fn finish_close(&self) {
         let conn = self.conn.borrow_mut().take();
+        if let (Some(local), Some(peer), Some(token)) = (self.local, self.peer, self.token.get()) {
+            with_sched(|s| s.io.unpair(local, peer, token));
+        }
         if let Some(conn) = conn {
             release(self.token.take(), conn.raw_fd());
         }
@@ -222,7 +242,15 @@ impl PyStream {
     /// it has all gone.
     #[pymethod]
     fn write(&self, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
-        self.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
+        let (result, sent, tls) = self.with_conn(vm, |c| {
+            let before = c.pending_write();
+            buf.with_ref(|b| {
+                let result = c.write(b);
+                (result, (before + b.len()).saturating_sub(c.pending_write()), c.is_tls())
+            })
+        })?;
+        self.after_send(sent, tls);
+        result.map_err(|e| stream_error(e, vm))
     }
 
     /// Waits until everything written has been sent. Always yields to the loop at least once.
@@ -461,14 +489,13 @@ impl IterNext for PyStreamOp {
         }
         let attempt = {
             let mut conn = stream.conn.borrow_mut();
-            // Sending (or a TLS read, which may send) can make a socket of this process ready.
-            if conn.as_ref().is_some_and(|c| c.is_tls() || (!zelf.kind.is_read() && c.pending_write() > 0)) {
-                sched().io_touched();
-            }
             match conn.as_mut() {
                 Some(conn) => {
                     conn.set_read_epoch(stream.token.get().and_then(|token| sched().read_epoch(token)));
-                    zelf.attempt(conn, vm)
+                    let before = conn.pending_write();
+                    let attempt = zelf.attempt(conn, vm);
+                    stream.after_send(before.saturating_sub(conn.pending_write()), conn.is_tls());
+                    attempt
                 }
                 None if matches!(zelf.kind, OpKind::Close) => Ok(Outcome::Done(vm.ctx.none())),
                 None => return Err(closed_error(vm)),
