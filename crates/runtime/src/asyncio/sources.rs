@@ -462,6 +462,17 @@ impl IoQueue {
         if pairs.get(&(local, peer)) == Some(&token) {
             pairs.remove(&(local, peer));
         }
+        drop(pairs);
+        self.forget_announced(token);
+    }
+
+    /// Drops what was announced for `token` (its descriptor is gone, and the token may be
+    /// given to another one, whose own events must all count).
+    fn forget_announced(&self, token: Token) {
+        self.announced.borrow_mut().retain(|t| *t != token);
+        if let Some(c) = self.credit.borrow_mut().get_mut(token.0) {
+            *c = 0;
+        }
     }
 
     /// A stream with address `local` sent bytes to `peer`: if the peer is a stream of this
@@ -546,6 +557,7 @@ impl IoQueue {
         if let Some(epoch) = self.read_epochs.borrow_mut().get_mut(token.0) {
             *epoch = 0;
         }
+        self.forget_announced(token);
     }
 }
 
