@@ -308,6 +308,17 @@ fn standard_input_through_a_stream_reader() {
     assert_eq!(out.code, Some(0), "{}", out.stderr);
 }
 
+#[test]
+fn a_large_transfer_between_two_streams_of_one_loop_delivers_every_byte() {
+    // The loop announces a send to a stream of its own without asking the kernel; bytes that
+    // a full receive buffer keeps in the sender's queue arrive later and must still wake the
+    // reader. The limit only guards against a hang.
+    let port = free_port().to_string();
+    let out = run_with_limit(command(Side::Microloop, "bulk_one_loop.py", &[port], None), b"", LIMIT);
+    assert_eq!(out.stdout, "client sent\nserver got 8388608\nclient got b'ok'\n", "{}", out.stderr);
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+}
+
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name)
 }

@@ -246,6 +246,10 @@ pub struct Conn {
     read_epoch: Option<u64>,
     /// The read epoch at which a socket read came back short (drained the socket).
     drained_at: Option<u64>,
+    /// Bytes received from a plain transport so far.
+    received: u64,
+    /// Bytes handed to a plain transport so far.
+    sent: u64,
 }
 
 impl Conn {
@@ -261,6 +265,8 @@ impl Conn {
             wbuf: Buf::default(),
             tls_eof: false,
             read_epoch: None,
+            received: 0,
+            sent: 0,
         }
     }
 
@@ -294,6 +300,16 @@ impl Conn {
             Transport::Socket(s) => s.local_addr().ok()?.as_socket(),
             Transport::Fd(_) => None,
         }
+    }
+
+    /// How many bytes have been handed to a plain transport so far.
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+
+    /// How many bytes a plain transport has delivered so far.
+    pub fn received(&self) -> u64 {
+        self.received
     }
 
     /// Whether the stream is TLS (whose reads may also send: handshake and session records).
@@ -369,6 +385,7 @@ impl Conn {
                         self.drained_at = self.read_epoch;
                     }
                     self.rbuf.extend(&scratch[..n]);
+                    self.received += n as u64;
                     Ok(Step::Ready(n))
                 }
                 Err(e) if is_would_block(&e) => {
@@ -398,6 +415,7 @@ impl Conn {
             Err(e) if is_would_block(&e) => 0,
             Err(e) => return Err(e.into()),
         };
+        self.sent += sent as u64;
         self.wbuf.extend(&data[sent..]);
         Ok(())
     }
@@ -410,7 +428,10 @@ impl Conn {
         }
         while !self.wbuf.is_empty() {
             match retry(|| RawIo(&self.io).write(self.wbuf.as_slice())) {
-                Ok(n) => self.wbuf.consume(n),
+                Ok(n) => {
+                    self.wbuf.consume(n);
+                    self.sent += n as u64;
+                }
                 Err(e) if is_would_block(&e) => return Ok(Step::Blocked(Interest::Write)),
                 Err(e) => return Err(e.into()),
             }

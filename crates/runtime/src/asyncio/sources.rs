@@ -15,9 +15,14 @@
 //!    bytecodes.
 //! 3. [`Flags`]: pushes the waiter of a ThreadSafeFlag set on the loop's thread, as
 //!    MicroPython's poller finds the flag readable.
-//! 4. [`IoQueue`]: asks the poller with no timeout, when a task waits on a descriptor or a
-//!    source registered one. Readiness goes to the descriptor's owner; a notification from
-//!    another thread goes to every source ([`Source::take_notified`]).
+//! 4. [`IoQueue`]: first takes in the streams that a send of this loop made readable (a
+//!    stream's send to another stream of the same loop, known by address pair, is announced
+//!    without asking the kernel), then asks the poller with no timeout when a task waits on a
+//!    descriptor or a source registered one, and a step since the last poll connected,
+//!    accepted, closed or used TLS, or 32 steps went by. Readiness goes to the descriptor's
+//!    owner; a kernel read event for a stream that has received every byte announced to it
+//!    is dropped as old news. A notification from another thread goes to every source
+//!    ([`Source::take_notified`]).
 //! 5. [`Stage::AfterPoll`] sources (the host): run what the poll took in (calls queued with
 //!    `call_soon_threadsafe`).
 //!
@@ -439,10 +444,12 @@ pub(crate) struct IoQueue {
     /// Streams made readable by a send of this loop since the last step, in send order: taken
     /// in at the next step's poll as the kernel would report them.
     announced: RefCell<Vec<Token>>,
-    /// Per token, read events announced that the kernel has not reported yet. The kernel's
-    /// report of bytes already announced is then dropped, so that it does not count as news
-    /// (all bytes on such a socket come from this loop's own sends).
-    credit: RefCell<Vec<u32>>,
+    /// Per token: bytes announced to the stream (sent to it by its peer in this loop), and
+    /// bytes it has received. All bytes on such a socket come from this loop's sends, so a
+    /// kernel read event when it has received everything announced reports nothing new and is
+    /// dropped; while announced bytes are still on their way (a full receive buffer keeps
+    /// them in the sender's queue), every event counts.
+    bytes: RefCell<Vec<(u64, u64)>>,
 }
 
 /// Most steps between two polls while tasks keep the loop busy and no step touched a socket.
@@ -470,31 +477,40 @@ impl IoQueue {
     /// given to another one, whose own events must all count).
     fn forget_announced(&self, token: Token) {
         self.announced.borrow_mut().retain(|t| *t != token);
-        if let Some(c) = self.credit.borrow_mut().get_mut(token.0) {
-            *c = 0;
+        if let Some(b) = self.bytes.borrow_mut().get_mut(token.0) {
+            *b = (0, 0);
         }
     }
 
-    /// A stream with address `local` sent bytes to `peer`: if the peer is a stream of this
-    /// loop, it is readable at the next step; otherwise nothing here changed.
-    pub fn sent(&self, local: SocketAddr, peer: SocketAddr) {
+    /// A stream with address `local` sent `n` bytes to `peer`: if the peer is a stream of
+    /// this loop, it is readable at the next step; otherwise nothing here changed.
+    pub fn sent(&self, local: SocketAddr, peer: SocketAddr, n: usize) {
         let to = self.pairs.borrow().get(&(peer, local)).copied();
         if let Some(token) = to {
             self.announced.borrow_mut().push(token);
+            self.bytes_of(token, |b| b.0 += n as u64);
         }
+    }
+
+    /// A stream of this loop has received `total` bytes so far.
+    pub fn received(&self, token: Token, total: u64) {
+        if self.bytes.borrow().get(token.0).is_some_and(|b| b.0 > 0) {
+            self.bytes_of(token, |b| b.1 = total);
+        }
+    }
+
+    fn bytes_of(&self, token: Token, f: impl FnOnce(&mut (u64, u64))) {
+        let mut bytes = self.bytes.borrow_mut();
+        if bytes.len() <= token.0 {
+            bytes.resize(token.0 + 1, (0, 0));
+        }
+        f(&mut bytes[token.0]);
     }
 
     /// Takes in the read events announced by sends, as the kernel would report them.
     fn take_announced(&self, sched: &Scheduler) {
         let tokens = std::mem::take(&mut *self.announced.borrow_mut());
         for token in &tokens {
-            {
-                let mut credit = self.credit.borrow_mut();
-                if credit.len() <= token.0 {
-                    credit.resize(token.0 + 1, 0);
-                }
-                credit[token.0] += 1;
-            }
             self.dispatch(sched, &Readiness { token: *token, readable: true, writable: false, error_or_hup: false });
         }
         let mut reuse = self.announced.borrow_mut();
@@ -582,19 +598,17 @@ impl Source for IoQueue {
         }
     }
 
-    /// Wakes the tasks whose readiness arrived. A read event for bytes a send of this loop
-    /// announced already is dropped.
+    /// Wakes the tasks whose readiness arrived. A read event of a stream that has received
+    /// every byte announced to it reports nothing new and is dropped.
     fn ready(&self, sched: &Scheduler, ev: &Readiness) {
-        if ev.readable && !ev.error_or_hup {
-            let mut credit = self.credit.borrow_mut();
-            if let Some(c) = credit.get_mut(ev.token.0).filter(|c| **c > 0) {
-                *c = 0;
-                drop(credit);
-                if ev.writable {
-                    self.dispatch(sched, &Readiness { readable: false, ..*ev });
-                }
-                return;
+        let stale = ev.readable
+            && !ev.error_or_hup
+            && self.bytes.borrow().get(ev.token.0).is_some_and(|&(announced, received)| announced > 0 && received >= announced);
+        if stale {
+            if ev.writable {
+                self.dispatch(sched, &Readiness { readable: false, ..*ev });
             }
+            return;
         }
         self.dispatch(sched, ev);
     }

@@ -135,24 +135,38 @@ impl PyStream {
     }
 
     /// Runs `f` on the open connection, or raises EBADF.
+    /// Runs `f` on the open connection, or raises EBADF; what `f` sent is announced.
     fn with_conn<R>(&self, vm: &VirtualMachine, f: impl FnOnce(&mut Conn) -> R) -> PyResult<R> {
         match self.conn.borrow_mut().as_mut() {
-            Some(conn) => Ok(f(conn)),
+            Some(conn) => {
+                let before = conn.sent();
+                let result = f(conn);
+                self.after_send(conn, before);
+                Ok(result)
+            }
             None => Err(closed_error(vm)),
         }
     }
 
     /// Deregisters and closes the descriptor; tasks still waiting on it wake and see EBADF.
-    /// After a send of `sent` bytes: the peer, if it is a stream of this loop, is readable at
-    /// the next step. A TLS stream also sends while it reads, so its steps make the loop poll.
-    fn after_send(&self, sent: usize, tls: bool) {
+    /// After `conn` was used, `sent_before` being its count of bytes sent before: bytes sent
+    /// make the peer, if it is a stream of this loop, readable at the next step, and bytes
+    /// received are counted. A TLS stream also sends while it reads, so its use makes the
+    /// loop poll.
+    fn after_send(&self, conn: &Conn, sent_before: u64) {
         let s = sched();
-        if tls {
+        if conn.is_tls() {
             s.io_touched();
-        } else if sent > 0
+            return;
+        }
+        let sent = conn.sent() - sent_before;
+        if sent > 0
             && let (Some(local), Some(peer)) = (self.local, self.peer)
         {
-            s.io.sent(local, peer);
+            s.io.sent(local, peer, sent as usize);
+        }
+        if let Some(token) = self.token.get() {
+            s.io.received(token, conn.received());
         }
     }
 
@@ -242,15 +256,7 @@ impl PyStream {
     /// it has all gone.
     #[pymethod]
     fn write(&self, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
-        let (result, sent, tls) = self.with_conn(vm, |c| {
-            let before = c.pending_write();
-            buf.with_ref(|b| {
-                let result = c.write(b);
-                (result, (before + b.len()).saturating_sub(c.pending_write()), c.is_tls())
-            })
-        })?;
-        self.after_send(sent, tls);
-        result.map_err(|e| stream_error(e, vm))
+        self.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
     }
 
     /// Waits until everything written has been sent. Always yields to the loop at least once.
@@ -293,7 +299,10 @@ impl PyStream {
                 false
             } else {
                 conn.close_notify();
-                matches!(conn.flush(), Ok(Step::Blocked(_)))
+                let before = conn.sent();
+                let blocked = matches!(conn.flush(), Ok(Step::Blocked(_)));
+                zelf.after_send(conn, before);
+                blocked
             }
         };
         if !pending || zelf.token.get().is_none() {
@@ -492,9 +501,9 @@ impl IterNext for PyStreamOp {
             match conn.as_mut() {
                 Some(conn) => {
                     conn.set_read_epoch(stream.token.get().and_then(|token| sched().read_epoch(token)));
-                    let before = conn.pending_write();
+                    let before = conn.sent();
                     let attempt = zelf.attempt(conn, vm);
-                    stream.after_send(before.saturating_sub(conn.pending_write()), conn.is_tls());
+                    stream.after_send(conn, before);
                     attempt
                 }
                 None if matches!(zelf.kind, OpKind::Close) => Ok(Outcome::Done(vm.ctx.none())),

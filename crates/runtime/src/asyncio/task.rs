@@ -283,7 +283,9 @@ impl PyTask {
     }
 
     pub(crate) fn set_wait(&self, wait: Wait) {
-        *self.wait.borrow_mut() = wait;
+        // The old record is dropped after the borrow ends: dropping an object can run code.
+        let old = std::mem::replace(&mut *self.wait.borrow_mut(), wait);
+        drop(old);
     }
 
     pub(crate) fn take_wait(&self) -> Wait {

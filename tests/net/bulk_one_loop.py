@@ -1,0 +1,42 @@
+# A client and a server in one loop: the client writes 8 MiB in 1 MiB writes, each drained,
+# while the server reads 64 KiB at a time. The receiver's buffer fills, so bytes wait in the
+# sender's queue and reach the server only as it reads: every read must still see them.
+#   microloop bulk_one_loop.py PORT
+import asyncio
+import sys
+
+PORT = int(sys.argv[1])
+CHUNK = 1 << 20
+CHUNKS = 8
+
+
+async def handle(reader, writer):
+    got = 0
+    while got < CHUNK * CHUNKS:
+        data = await reader.read(65536)
+        if not data:
+            break
+        got += len(data)
+    print("server got", got)
+    writer.write(b"ok")
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+
+
+async def main():
+    server = await asyncio.start_server(handle, "127.0.0.1", PORT)
+    reader, writer = await asyncio.open_connection("127.0.0.1", PORT)
+    chunk = b"x" * CHUNK
+    for _ in range(CHUNKS):
+        writer.write(chunk)
+        await writer.drain()
+    print("client sent")
+    print("client got", await reader.read(10))
+    writer.close()
+    await writer.wait_closed()
+    server.close()
+    await server.wait_closed()
+
+
+asyncio.run(main())
