@@ -192,7 +192,7 @@ impl PyTask {
     /// Whether the task waits in the run queue and nothing is to be thrown into it (MicroPython's
     /// `task.data is None` for a task that is not running).
     pub(crate) fn is_queued_plain(&self) -> bool {
-        !self.has_pending() && !self.handed.get() && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..))
+        !self.has_pending() && !self.handed.get() && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..) | Wait::LockGranted(_))
     }
 
     /// Whether a gather has registered for this task's end (MicroPython: `state` is a callable).
