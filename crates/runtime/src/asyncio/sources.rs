@@ -482,13 +482,20 @@ impl IoQueue {
         }
     }
 
-    /// A stream with address `local` sent `n` bytes to `peer`: if the peer is a stream of
-    /// this loop, it is readable at the next step; otherwise nothing here changed.
-    pub fn sent(&self, local: SocketAddr, peer: SocketAddr, n: usize) {
+    /// A stream with address `local` has sent `total` bytes to `peer` since its connection
+    /// opened, some of them just now: if the peer is a stream of this loop, it is readable at
+    /// the next step. Otherwise (a remote peer, or one known by another address) the next
+    /// step's poll asks the kernel.
+    pub fn sent(&self, local: SocketAddr, peer: SocketAddr, total: u64) {
         let to = self.pairs.borrow().get(&(peer, local)).copied();
-        if let Some(token) = to {
-            self.announced.borrow_mut().push(token);
-            self.bytes_of(token, |b| b.0 += n as u64);
+        match to {
+            Some(token) => {
+                self.announced.borrow_mut().push(token);
+                // Both ends count from the connection's first byte, bytes sent before the
+                // receiver was accepted included.
+                self.bytes_of(token, |b| b.0 = b.0.max(total));
+            }
+            None => self.touch(),
         }
     }
 

@@ -159,11 +159,11 @@ impl PyStream {
             s.io_touched();
             return;
         }
-        let sent = conn.sent() - sent_before;
-        if sent > 0
-            && let (Some(local), Some(peer)) = (self.local, self.peer)
-        {
-            s.io.sent(local, peer, sent as usize);
+        if conn.sent() > sent_before {
+            match (self.local, self.peer) {
+                (Some(local), Some(peer)) => s.io.sent(local, peer, conn.sent()),
+                _ => s.io_touched(),
+            }
         }
         if let Some(token) = self.token.get() {
             s.io.received(token, conn.received());
