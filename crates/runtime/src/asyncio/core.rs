@@ -234,7 +234,8 @@ impl Scheduler {
         self.io.read_epoch(token)
     }
 
-    /// A step sent, connected, accepted or closed: the next step's poll must look.
+    /// A step did something no announcement covers (a connect, an accept, a close, TLS): the
+    /// next step's poll must look.
     pub fn io_touched(&self) {
         self.io.touch();
     }

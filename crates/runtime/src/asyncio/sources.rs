@@ -430,9 +430,10 @@ pub(crate) struct IoQueue {
     /// Read (or error) events seen per reactor token, whether or not a task waited: a stream
     /// whose last read drained its socket reads again only once this moves on.
     read_epochs: RefCell<Vec<u64>>,
-    /// Set when a task sent, connected, accepted or closed since the last poll: a socket of
-    /// this process may have become ready (loopback delivers at once), so the poll before the
-    /// next step must look, as MicroPython's does before every step.
+    /// Set when a step connected, accepted, closed, used TLS or sent to a peer that is not a
+    /// known stream of this loop since the last poll: a socket of this process may have become
+    /// ready (loopback delivers at once) without an announcement, so the poll before the next
+    /// step must look, as MicroPython's does before every step.
     touched: Cell<bool>,
     /// Steps since the last poll: readiness no step of this process caused (a remote peer, a
     /// pipe) is taken in at least every [`POLL_EVERY`] steps, or when nothing is due.
@@ -527,7 +528,7 @@ impl IoQueue {
         }
     }
 
-    /// A step sent, connected, accepted or closed: poll before the next one.
+    /// A step did something no announcement covers (see `touched`): poll before the next one.
     pub fn touch(&self) {
         self.touched.set(true);
     }

@@ -134,7 +134,6 @@ impl PyStream {
         })
     }
 
-    /// Runs `f` on the open connection, or raises EBADF.
     /// Runs `f` on the open connection, or raises EBADF; what `f` sent is announced.
     fn with_conn<R>(&self, vm: &VirtualMachine, f: impl FnOnce(&mut Conn) -> R) -> PyResult<R> {
         match self.conn.borrow_mut().as_mut() {
