@@ -18,7 +18,7 @@ use microloop_runtime::{Clock, ExitCode, ManualClock, Runtime, SystemClock};
 #[command(
     name = "microloop",
     version,
-    long_version = concat!(env!("CARGO_PKG_VERSION"), " (MicroPython asyncio API on RustPython 0.5.0)"),
+    long_version = concat!(env!("CARGO_PKG_VERSION"), " (MicroPython asyncio API on RustPython 0.6.0)"),
     about,
     override_usage = "microloop [OPTIONS] [FILE | -c CODE | -m MODULE] [ARGS]..."
 )]

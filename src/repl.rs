@@ -6,7 +6,7 @@ use std::io::Read;
 use microloop_runtime::{
     rustpython_vm::AsObject,
     ExitCode, Runtime, handle_uncaught, main_scope,
-    rustpython_vm::{VirtualMachine, compiler::Mode, scope::Scope},
+    rustpython_vm::{VirtualMachine, compiler::Mode, scope::Scope, vm::VmCompileError},
 };
 use rustyline::{DefaultEditor, error::ReadlineError};
 
@@ -33,7 +33,7 @@ pub fn run(rt: &Runtime) -> ExitCode {
         let _ = editor.load_history(h);
     }
     println!(
-        "microloop {} (MicroPython asyncio on RustPython 0.5.0)\nUse Ctrl-D to exit",
+        "microloop {} (MicroPython asyncio on RustPython 0.6.0)\nUse Ctrl-D to exit",
         env!("CARGO_PKG_VERSION")
     );
     let code = rt.enter(|vm| {
@@ -83,12 +83,17 @@ pub fn run(rt: &Runtime) -> ExitCode {
 fn eval(vm: &VirtualMachine, scope: &Scope, source: &str) -> Result<Entry, ExitCode> {
     let code = match vm.compile(source, Mode::Single, "<stdin>".to_owned()) {
         Ok(code) => code,
-        Err(err) => {
+        Err(VmCompileError::Compile(err)) => {
             let exc = vm.new_syntax_error_maybe_incomplete(&err, Some(source), true);
             if exc.class().is(vm.ctx.exceptions.incomplete_input_error) && !source.ends_with("\n\n") {
                 return Ok(Entry::Incomplete);
             }
             let exc = vm.new_syntax_error(&err, Some(source));
+            microloop_runtime::traceback::print_exception(vm, &exc, None);
+            return Ok(Entry::Complete);
+        }
+        Err(err) => {
+            let exc = err.into_pyexception(vm, Some(source));
             microloop_runtime::traceback::print_exception(vm, &exc, None);
             return Ok(Entry::Complete);
         }

@@ -53,3 +53,18 @@ fn exception_repr_is_micropythons() {
         out.stderr
     );
 }
+
+/// A coroutine that never ran is dropped without the VM's "was never awaited" warning, as on
+/// MicroPython: one made and dropped, and the awaitables of a gather whose task was cancelled
+/// before the gather was awaited. (The output is MicroPython's.)
+#[test]
+fn an_unstarted_coroutine_is_dropped_silently() {
+    let out = microloop_c(
+        "import asyncio\n\
+         async def child(n):\n    print('child', n)\n\
+         async def parent():\n    g = asyncio.gather(child(1), child(2))\n    await asyncio.sleep(1)\n    await g\n\
+         async def main():\n    c = child(0)\n    del c\n    t = asyncio.create_task(parent())\n    await asyncio.sleep(0)\n    t.cancel()\n    await asyncio.sleep(0)\n    print('done')\n\
+         asyncio.run(main())\n",
+    );
+    assert_eq!((out.stdout.as_str(), out.stderr.as_str(), out.code), ("done\n", "", Some(0)));
+}

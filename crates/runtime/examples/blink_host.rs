@@ -3,7 +3,7 @@
 //! virtual, so the script's 10 seconds pass at once.
 //!
 //! ```text
-//! cargo run --profile quick-release -p microloop-runtime --example blink_host
+//! cargo run --ignore-rust-version --profile quick-release -p microloop-runtime --example blink_host
 //! ```
 
 use std::collections::HashMap;

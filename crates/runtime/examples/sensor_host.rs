@@ -3,7 +3,7 @@
 //! keep running, and the worker's answer resumes it through the loop's waker.
 //!
 //! ```text
-//! cargo run --profile quick-release -p microloop-runtime --example sensor_host
+//! cargo run --ignore-rust-version --profile quick-release -p microloop-runtime --example sensor_host
 //! ```
 
 use std::sync::mpsc;

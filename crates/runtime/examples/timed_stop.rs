@@ -4,7 +4,7 @@
 //! Ctrl-C would.
 //!
 //! ```text
-//! cargo run --profile quick-release -p microloop-runtime --example timed_stop
+//! cargo run --ignore-rust-version --profile quick-release -p microloop-runtime --example timed_stop
 //! ```
 
 use std::time::{Duration, Instant};

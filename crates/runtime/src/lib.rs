@@ -190,7 +190,6 @@ impl RuntimeBuilder {
     /// Builds the interpreter with the native modules, the frozen standard library and what
     /// this builder was given. Fails if the loop's poller cannot be created.
     pub fn build(self) -> std::io::Result<Runtime> {
-        mpmods::set_gc_thresholds();
         let mut settings = Settings::default();
         settings.argv = self.argv;
         settings.path_list = self.paths;
@@ -208,7 +207,10 @@ impl RuntimeBuilder {
         // Interrupts reach a script busy in Python code through this channel, which the
         // interpreter checks between bytecodes.
         let (signal_tx, signal_rx) = rustpython_vm::signal::user_signal_channel();
-        let builder = Interpreter::builder(settings).init_hook(move |vm| vm.set_user_signal_channel(signal_rx));
+        let builder = Interpreter::builder(settings).init_hook(move |vm| {
+            mpmods::set_gc_thresholds(vm);
+            vm.set_user_signal_channel(signal_rx)
+        });
         let stdlib = rustpython_stdlib::stdlib_module_defs(&builder.ctx);
         let asyncio = asyncio::module_def(&builder.ctx);
         let micropython = mpmods::micropython_module_def(&builder.ctx);
@@ -534,7 +536,7 @@ pub fn main_scope(vm: &VirtualMachine, file: Option<&str>) -> PyResult<Scope> {
 pub fn exec(vm: &VirtualMachine, scope: Scope, source: &str, filename: &str) -> PyResult<()> {
     let code = vm
         .compile(source, Mode::Exec, filename.to_owned())
-        .map_err(|err| vm.new_syntax_error(&err, Some(source)))?;
+        .map_err(|err| err.into_pyexception(vm, Some(source)))?;
     vm.run_code_obj(code, scope).map(drop)
 }
 

@@ -28,8 +28,8 @@ pub(crate) fn extend_std_modules(vm: &VirtualMachine) -> PyResult<()> {
 /// collections. Set before the interpreter is built, it also spares start-up the collection
 /// that building the interpreter triggered (12 M of the 67 M instructions of
 /// `-c "import asyncio"`). Scripts can still call gc.set_threshold or gc.collect.
-pub(crate) fn set_gc_thresholds() {
-    rustpython_vm::gc_state::gc_state().set_threshold(GC_GEN0_THRESHOLD, Some(10), Some(0));
+pub(crate) fn set_gc_thresholds(vm: &VirtualMachine) {
+    vm.state.gc.set_threshold(GC_GEN0_THRESHOLD, Some(10), Some(0));
 }
 
 /// Net container allocations between two collections of the youngest generation.

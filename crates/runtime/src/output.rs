@@ -7,7 +7,7 @@ use std::fmt;
 use std::io::Write;
 
 use rustpython_vm::{
-    PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBytes, PyByteArray, PyStr},
     class::PyClassImpl,
     pyclass,
@@ -46,8 +46,8 @@ impl PyHostWriter {
 impl PyHostWriter {
     /// Writes a str (or, as `sys.stdout.buffer` does, bytes) and returns how much it took.
     #[pymethod]
-    fn write(&self, data: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
-        let mut sink = self.sink.try_borrow_mut().map_err(|_| vm.new_runtime_error("output written to from inside its own callback"))?;
+    fn write(zelf: &Py<Self>, data: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
+        let mut sink = zelf.sink.try_borrow_mut().map_err(|_| vm.new_runtime_error("output written to from inside its own callback"))?;
         let Some(sink) = sink.as_mut() else { return Err(closed(vm)) };
         let io = |r: std::io::Result<()>| r.map_err(|e| vm.new_os_error(e.to_string()));
         if let Some(s) = data.downcast_ref::<PyStr>() {
@@ -74,8 +74,8 @@ impl PyHostWriter {
 
     /// Flushes the host's writer.
     #[pymethod]
-    fn flush(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let mut sink = self.sink.try_borrow_mut().map_err(|_| vm.new_runtime_error("output flushed from inside its own callback"))?;
+    fn flush(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        let mut sink = zelf.sink.try_borrow_mut().map_err(|_| vm.new_runtime_error("output flushed from inside its own callback"))?;
         if let Some(Sink::Writer(w)) = &mut *sink {
             w.flush().map_err(|e| vm.new_os_error(e.to_string()))?;
         }
@@ -90,7 +90,7 @@ impl PyHostWriter {
 
     /// Never a terminal.
     #[pymethod]
-    fn isatty(&self) -> bool {
+    fn isatty(_zelf: &Py<Self>) -> bool {
         false
     }
 }

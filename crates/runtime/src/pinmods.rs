@@ -217,7 +217,7 @@ fn bind(args: FuncArgs, pos: &[&str], kw_only: &[&str], vm: &VirtualMachine) -> 
         *slot = Some(value);
     }
     for (name, value) in args.kwargs {
-        let index = pos.iter().chain(kw_only).position(|n| *n == name.as_str());
+        let index = pos.iter().chain(kw_only).position(|n| Ok(*n) == name.as_str());
         match index {
             Some(i) if out[i].is_none() => out[i] = Some(value),
             Some(_) => return Err(vm.new_type_error(format!("argument '{name}' given twice"))),
@@ -380,57 +380,57 @@ impl Representable for PyPin {
 impl PyPin {
     /// Re-initialises the pin: `init(mode=-1, pull=-1, *, value=None)`.
     #[pymethod]
-    fn init(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        self.init_args(args, vm)
+    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.init_args(args, vm)
     }
 
     /// `value()` reads the level (0 or 1); `value(x)` sets the output to `bool(x)`.
     #[pymethod]
-    fn value(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        self.value_args(args, vm)
+    fn value(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        zelf.value_args(args, vm)
     }
 
     /// Sets the output to 1.
     #[pymethod]
-    fn on(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.set(true, vm)
+    fn on(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.set(true, vm)
     }
 
     /// Sets the output to 0.
     #[pymethod]
-    fn off(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.set(false, vm)
+    fn off(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.set(false, vm)
     }
 
     /// Sets the output to 1.
     #[pymethod]
-    fn high(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.set(true, vm)
+    fn high(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.set(true, vm)
     }
 
     /// Sets the output to 0.
     #[pymethod]
-    fn low(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.set(false, vm)
+    fn low(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.set(false, vm)
     }
 
     /// Inverts the output.
     #[pymethod]
-    fn toggle(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let latch = with_pins(vm, |p| Ok(p.latch(self.line)))?;
-        self.set(!latch, vm)
+    fn toggle(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        let latch = with_pins(vm, |p| Ok(p.latch(zelf.line)))?;
+        zelf.set(!latch, vm)
     }
 
     /// `mode()` gives the mode (None if never set); `mode(m)` sets it.
     #[pymethod]
-    fn mode(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+    fn mode(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let mode = optional_arg(args, "mode", vm)?;
         if mode.is_some() {
             let mode = parse_mode(mode, vm)?;
-            with_pins(vm, |p| p.configure(self.line, mode, None, None))?;
+            with_pins(vm, |p| p.configure(zelf.line, mode, None, None))?;
             return Ok(vm.ctx.none());
         }
-        let mode = with_pins(vm, |p| Ok(p.mode(self.line)))?;
+        let mode = with_pins(vm, |p| Ok(p.mode(zelf.line)))?;
         Ok(match mode {
             None => vm.ctx.none(),
             Some(Mode::In) => vm.ctx.new_int(0).into(),
@@ -441,14 +441,14 @@ impl PyPin {
 
     /// `pull()` gives PULL_UP, PULL_DOWN or None; `pull(p)` sets it.
     #[pymethod]
-    fn pull(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+    fn pull(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let pull = optional_arg(args, "pull", vm)?;
         if pull.is_some() {
             let pull = parse_pull(pull, vm)?;
-            with_pins(vm, |p| p.configure(self.line, None, pull, None))?;
+            with_pins(vm, |p| p.configure(zelf.line, None, pull, None))?;
             return Ok(vm.ctx.none());
         }
-        Ok(match with_pins(vm, |p| Ok(p.pull(self.line)))? {
+        Ok(match with_pins(vm, |p| Ok(p.pull(zelf.line)))? {
             Pull::None => vm.ctx.none(),
             Pull::Up => vm.ctx.new_int(1).into(),
             Pull::Down => vm.ctx.new_int(2).into(),
@@ -528,18 +528,18 @@ impl Callable for PyPinIrq {
 impl PyPinIrq {
     /// The edges that caused the last interrupt.
     #[pymethod]
-    fn flags(&self) -> i64 {
-        self.flags.get()
+    fn flags(zelf: &Py<Self>) -> i64 {
+        zelf.flags.get()
     }
 
     /// Gives the selected edges; with an argument, selects new ones and gives the old.
     #[pymethod]
-    fn trigger(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<i64> {
-        let old = self.trigger.get();
+    fn trigger(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<i64> {
+        let old = zelf.trigger.get();
         if let Some(new) = optional_arg(args, "trigger", vm)? {
             let new = mp_int(&new, vm)?;
-            self.trigger.set(new);
-            with_pins(vm, |p| p.set_irq(self.line, trigger_to_edges(new)))?;
+            zelf.trigger.set(new);
+            with_pins(vm, |p| p.set_irq(zelf.line, trigger_to_edges(new)))?;
         }
         Ok(old)
     }
@@ -593,41 +593,41 @@ impl PyLed {
 impl PyLed {
     /// Turns the LED on, fully.
     #[pymethod]
-    fn on(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.set_intensity(255, vm)
+    fn on(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.set_intensity(255, vm)
     }
 
     /// Turns the LED off.
     #[pymethod]
-    fn off(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.set_intensity(0, vm)
+    fn off(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.set_intensity(0, vm)
     }
 
     /// Turns the LED off if it is lit at all, else fully on.
     #[pymethod]
-    fn toggle(&self, vm: &VirtualMachine) -> PyResult<()> {
-        let lit = with_pins(vm, |p| Ok(p.latch(self.line)))?;
-        self.set_intensity(if lit { 0 } else { 255 }, vm)
+    fn toggle(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        let lit = with_pins(vm, |p| Ok(p.latch(zelf.line)))?;
+        zelf.set_intensity(if lit { 0 } else { 255 }, vm)
     }
 
     /// `intensity()` gives the brightness, 0 to 255; `intensity(v)` sets it (LEDs 1 and 2 are
     /// simply on for any v above 0).
     #[pymethod]
-    fn intensity(&self, args: FuncArgs, vm: &VirtualMachine) -> PyResult<Option<i64>> {
+    fn intensity(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<Option<i64>> {
         match optional_arg(args, "value", vm)? {
             Some(v) => {
                 let v = mp_int(&v, vm)?;
-                self.set_intensity(v, vm)?;
+                zelf.set_intensity(v, vm)?;
                 Ok(None)
             }
             None => {
                 let s = sched();
                 let glue = PinSource::of(&s).glue.borrow();
-                let lit = glue.pins.latch(self.line);
-                let stored = glue.intensity.get(&self.line).copied();
+                let lit = glue.pins.latch(zelf.line);
+                let stored = glue.intensity.get(&zelf.line).copied();
                 Ok(Some(match (lit, stored) {
                     (false, _) => 0,
-                    (true, Some(v)) if self.dims() => v,
+                    (true, Some(v)) if zelf.dims() => v,
                     (true, _) => 255,
                 }))
             }
@@ -679,23 +679,23 @@ impl Representable for PySwitch {
 impl PySwitch {
     /// True while the switch is pressed.
     #[pymethod]
-    fn value(&self, vm: &VirtualMachine) -> PyResult<bool> {
-        self.pressed(vm)
+    fn value(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<bool> {
+        zelf.pressed(vm)
     }
 
     /// Calls `fn()` between task steps each time the switch is pressed; None stops it.
     #[pymethod]
-    fn callback(&self, func: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+    fn callback(zelf: &Py<Self>, func: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         let s = sched();
         let mut glue = PinSource::of(&s).glue_mut(&s);
         let edges = if vm.is_none(&func) {
-            glue.handlers.remove(&self.line);
+            glue.handlers.remove(&zelf.line);
             Edges::NONE
         } else {
-            glue.handlers.insert(self.line, Handler { func, args: Vec::new(), hard: false, irq: None });
+            glue.handlers.insert(zelf.line, Handler { func, args: Vec::new(), hard: false, irq: None });
             Edges { rising: true, falling: false }
         };
-        glue.pins.set_irq(self.line, edges).map_err(|e| pin_error(e, vm))
+        glue.pins.set_irq(zelf.line, edges).map_err(|e| pin_error(e, vm))
     }
 }
 

@@ -123,7 +123,7 @@ impl PySslContext {
     /// Our certificate chain and private key, each a file path or PEM/DER data. Without
     /// `keyfile` the key is read from `certfile`.
     #[pymethod]
-    fn load_cert_chain(&self, certfile: PyObjectRef, keyfile: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<()> {
+    fn load_cert_chain(zelf: &Py<Self>, certfile: PyObjectRef, keyfile: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<()> {
         let cert = load_data(&certfile, vm)?;
         let key = match keyfile.into_option().filter(|k| !vm.is_none(k)) {
             Some(k) => load_data(&k, vm)?,
@@ -137,40 +137,40 @@ impl PySslContext {
             return Err(vm.new_value_error("invalid key"));
         }
         // Leaves the settings as they were if the key cannot sign.
-        self.settings.borrow_mut().set_cert_chain(&cert, &key).map_err(|e| setup_error(e, vm))?;
-        self.changed();
+        zelf.settings.borrow_mut().set_cert_chain(&cert, &key).map_err(|e| setup_error(e, vm))?;
+        zelf.changed();
         Ok(())
     }
 
     /// Trusts the CA certificates in `cafile` (a path) or `cadata` (PEM or DER data).
     #[pymethod]
-    fn load_verify_locations(&self, args: VerifyLocationsArgs, vm: &VirtualMachine) -> PyResult<()> {
+    fn load_verify_locations(zelf: &Py<Self>, args: VerifyLocationsArgs, vm: &VirtualMachine) -> PyResult<()> {
         let mut loaded = false;
         for arg in [args.cafile, args.cadata].into_iter().flatten().filter(|a| !vm.is_none(a)) {
             let data = load_data(&arg, vm)?;
-            self.settings.borrow_mut().add_cas(&data).map_err(|_| vm.new_value_error("invalid cert"))?;
+            zelf.settings.borrow_mut().add_cas(&data).map_err(|_| vm.new_value_error("invalid cert"))?;
             loaded = true;
         }
         if !loaded {
             return Err(vm.new_type_error("cafile or cadata must be specified"));
         }
-        self.changed();
+        zelf.changed();
         Ok(())
     }
 
     /// Uses the platform's (or bundled) roots: what a context without `load_verify_locations`
     /// does already.
     #[pymethod]
-    fn load_default_certs(&self, _args: FuncArgs) {}
+    fn load_default_certs(_zelf: &Py<Self>, _args: FuncArgs) {}
 
     /// As `load_default_certs`.
     #[pymethod]
-    fn set_default_verify_paths(&self) {}
+    fn set_default_verify_paths(_zelf: &Py<Self>) {}
 
     /// `CERT_NONE`, `CERT_OPTIONAL` or `CERT_REQUIRED`.
     #[pygetset]
-    fn verify_mode(&self) -> i32 {
-        match self.settings.borrow().verify {
+    fn verify_mode(zelf: &Py<Self>) -> i32 {
+        match zelf.settings.borrow().verify {
             VerifyMode::None => 0,
             VerifyMode::Optional => 1,
             VerifyMode::Required => 2,
@@ -178,28 +178,28 @@ impl PySslContext {
     }
 
     #[pygetset(setter)]
-    fn set_verify_mode(&self, value: i32, vm: &VirtualMachine) -> PyResult<()> {
+    fn set_verify_mode(zelf: &Py<Self>, value: i32, vm: &VirtualMachine) -> PyResult<()> {
         let mode = match value {
             0 => VerifyMode::None,
             1 => VerifyMode::Optional,
             2 => VerifyMode::Required,
             _ => return Err(vm.new_value_error("invalid verify_mode")),
         };
-        self.settings.borrow_mut().verify = mode;
-        self.changed();
+        zelf.settings.borrow_mut().verify = mode;
+        zelf.changed();
         Ok(())
     }
 
     /// Clients: whether the server's certificate must match `server_hostname`.
     #[pygetset]
-    fn check_hostname(&self) -> bool {
-        self.settings.borrow().check_hostname
+    fn check_hostname(zelf: &Py<Self>) -> bool {
+        zelf.settings.borrow().check_hostname
     }
 
     #[pygetset(setter)]
-    fn set_check_hostname(&self, value: bool) {
-        self.settings.borrow_mut().check_hostname = value;
-        self.changed();
+    fn set_check_hostname(zelf: &Py<Self>, value: bool) {
+        zelf.settings.borrow_mut().check_hostname = value;
+        zelf.changed();
     }
 }
 

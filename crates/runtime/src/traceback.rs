@@ -13,7 +13,7 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
     if let Some(tb) = exc.__traceback__() {
         out.push_str("Traceback (most recent call last):\n");
         for entry in tb.iter() {
-            let code = &entry.frame.code;
+            let code = entry.frame.f_code();
             let _ = writeln!(
                 out,
                 "  File \"{}\", line {}, in {}",

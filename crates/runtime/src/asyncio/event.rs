@@ -48,15 +48,15 @@ impl Constructor for PyEvent {
 impl PyEvent {
     /// True if the event is set.
     #[pymethod]
-    fn is_set(&self) -> bool {
-        self.state.get()
+    fn is_set(zelf: &Py<Self>) -> bool {
+        zelf.state.get()
     }
 
     /// Sets the event and makes every waiting task ready, in the order they started waiting.
     #[pymethod]
-    fn set(&self) {
-        self.state.set(true);
-        let waiters = self.waiters.borrow_mut().take_all();
+    fn set(zelf: &Py<Self>) {
+        zelf.state.set(true);
+        let waiters = zelf.waiters.borrow_mut().take_all();
         let s = sched();
         for task in waiters {
             s.wake(task);
@@ -65,8 +65,8 @@ impl PyEvent {
 
     /// Clears the event.
     #[pymethod]
-    fn clear(&self) {
-        self.state.set(false);
+    fn clear(zelf: &Py<Self>) {
+        zelf.state.set(false);
     }
 
     /// Waits until the event is set; returns True.
@@ -183,9 +183,9 @@ impl PyThreadSafeFlag {
     /// the embedding API, other threads. The waiting task is woken at the loop's next poll,
     /// before its next step, as MicroPython's poller finds the flag readable.
     #[pymethod]
-    fn set(&self) {
-        self.shared.flag.store(true, Ordering::Release);
-        if self.waiter.borrow().is_some() {
+    fn set(zelf: &Py<Self>) {
+        zelf.shared.flag.store(true, Ordering::Release);
+        if zelf.waiter.borrow().is_some() {
             let s = sched();
             s.flags.set_in_loop(&s);
         }
@@ -193,8 +193,8 @@ impl PyThreadSafeFlag {
 
     /// Clears the flag.
     #[pymethod]
-    fn clear(&self) {
-        self.shared.flag.store(false, Ordering::Release);
+    fn clear(zelf: &Py<Self>) {
+        zelf.shared.flag.store(false, Ordering::Release);
     }
 
     /// Waits until the flag is set, then clears it. One task waits at a time: as in MicroPython,

@@ -28,7 +28,7 @@ use rustpython_vm::{
     AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyModule, PyStr, PyType},
     class::{PyClassImpl, StaticType},
-    function::{FuncArgs, OptionalArg, PyMethodDef, PyMethodFlags},
+    function::{FuncArgs, ItemDoc, OptionalArg, PyMethodDef, PyMethodFlags},
     identifier, pyclass,
     types::{Callable, GetDescriptor, Representable},
 };
@@ -45,10 +45,10 @@ pub(crate) struct AwaitSlot {
 impl AwaitSlot {}
 
 impl GetDescriptor for AwaitSlot {
-    fn descr_get(zelf: PyObjectRef, obj: Option<PyObjectRef>, _cls: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult {
+    fn descr_get(zelf: &PyObject, obj: Option<&PyObject>, _cls: Option<&PyObject>, vm: &VirtualMachine) -> PyResult {
         Ok(match obj {
-            Some(obj) if !vm.is_none(&obj) => AwaitWrapper::bind(obj, vm).into(),
-            _ => zelf,
+            Some(obj) if !vm.is_none(obj) => AwaitWrapper::bind(obj.to_owned(), vm).into(),
+            _ => zelf.to_owned(),
         })
     }
 }
@@ -146,8 +146,8 @@ impl Representable for AwaitWrapper {
 /// the thread, shared by every interpreter built on it).
 /// The type's instances must be their own iterators.
 pub(crate) fn install_await(typ: &Py<PyType>, vm: &VirtualMachine) {
-    AwaitSlot::make_static_type();
-    AwaitWrapper::make_static_type();
+    let _ = AwaitSlot::make_static_type();
+    let _ = AwaitWrapper::make_static_type();
     let name = identifier!(vm, __await__);
     if typ.get_direct_attr(name).is_some_and(|attr| attr.downcastable::<AwaitSlot>()) {
         return;
@@ -178,11 +178,11 @@ const THROW: PyMethodDef = PyMethodDef::new_const(
     "throw",
     awaitable_throw,
     PyMethodFlags::METHOD,
-    Some("throw(typ[, val[, tb]]): raises the exception into the awaiting coroutine."),
+    ItemDoc::static_text("throw(typ[, val[, tb]]): raises the exception into the awaiting coroutine."),
 );
 
 const CLOSE: PyMethodDef =
-    PyMethodDef::new_const("close", awaitable_close, PyMethodFlags::METHOD, Some("close(): nothing to release."));
+    PyMethodDef::new_const("close", awaitable_close, PyMethodFlags::METHOD, ItemDoc::static_text("close(): nothing to release."));
 
 /// The exception `throw(typ[, val[, tb]])` raises, made as `raise` or `coroutine.throw` makes
 /// it (TypeError when `typ` is not an exception). The VM passes all three when it throws into
@@ -286,15 +286,19 @@ fn vectorcall(
 #[pyclass(with(Callable, Representable))]
 impl FastFunction {
     #[pygetset]
-    fn __name__(&self) -> &'static str {
-        self.name
+    fn __name__(zelf: &Py<Self>) -> &'static str {
+        zelf.name
     }
 }
 
 impl Callable for FastFunction {
     type Args = FuncArgs;
     fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        let keywords: Vec<(&str, PyObjectRef)> = args.kwargs.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
+        let keywords = args
+            .kwargs
+            .iter()
+            .map(|(k, v)| Ok((k.as_str().map_err(|_| vm.new_type_error("keywords must be strings"))?, v.clone())))
+            .collect::<PyResult<Vec<(&str, PyObjectRef)>>>()?;
         zelf.invoke(&args.args, &keywords, vm)
     }
 }
@@ -327,7 +331,7 @@ pub(crate) fn install_module_getattr(vm: &VirtualMachine) {
         return;
     }
     let only_dunders = typ.mro.read().iter().chain(std::iter::once(&typ.to_owned())).all(|cls| {
-        cls.attributes.read().keys().all(|name| name.as_bytes().starts_with(b"__"))
+        cls.attributes.interned_names(&vm.ctx).iter().all(|name| name.as_bytes().starts_with(b"__"))
     });
     // Every thread's module type starts with the same function; anything else is not ours to
     // wrap.

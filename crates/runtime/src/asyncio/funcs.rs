@@ -244,10 +244,10 @@ impl PyWaitFor {
     /// Raises `exc` into the `wait_for`: the runner's hand-over returns the task's value or
     /// raises its exception; a cancellation from outside cancels the runner and goes on.
     #[pymethod]
-    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+    fn throw(zelf: &Py<Self>, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let exc = super::fastpath::thrown(typ, val, tb, vm);
-        let result = self.raise_in(exc, vm);
-        self.state.runner.borrow_mut().take();
+        let result = zelf.raise_in(exc, vm);
+        zelf.state.runner.borrow_mut().take();
         result
     }
 
@@ -506,9 +506,9 @@ impl PyGather {
 impl PyGather {
     /// Raises `exc` into the gather: a CancelledError cancels the children still running.
     #[pymethod]
-    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+    fn throw(zelf: &Py<Self>, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let exc = super::fastpath::thrown(typ, val, tb, vm);
-        let state = self.state.borrow().clone();
+        let state = zelf.state.borrow().clone();
         let Some(state) = state else { return Err(exc) };
         if !super::core::is_cancelled(&exc, vm) {
             return Err(exc);

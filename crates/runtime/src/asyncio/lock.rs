@@ -71,8 +71,8 @@ impl Constructor for PyLock {
 impl PyLock {
     /// True while the lock is held.
     #[pymethod]
-    fn locked(&self) -> bool {
-        self.state.get() == LockState::Held
+    fn locked(zelf: &Py<Self>) -> bool {
+        zelf.state.get() == LockState::Held
     }
 
     /// Waits until the lock is free and takes it; returns True.

@@ -246,7 +246,7 @@ mod _asyncio_native {
     fn gather(args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyGather>> {
         let mut return_exceptions = false;
         for (name, value) in args.kwargs {
-            if name != "return_exceptions" {
+            if name.as_str() != Ok("return_exceptions") {
                 return Err(vm.new_type_error(format!("unexpected keyword argument '{name}'")));
             }
             return_exceptions = value.try_to_bool(vm)?;
@@ -276,13 +276,13 @@ mod _asyncio_native {
     impl PyLoop {
         /// Schedules `coro` as a new task.
         #[pymethod]
-        fn create_task(&self, coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+        fn create_task(_zelf: &Py<Self>, coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
             PyTask::spawn(coro, vm)
         }
 
         /// Runs until `stop()` is called.
         #[pymethod]
-        fn run_forever(&self, vm: &VirtualMachine) -> PyResult<()> {
+        fn run_forever(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
             let stopper = PyTask::native(super::task::NativeCoro::Stopper, vm);
             let s = sched();
             *s.stop_task.borrow_mut() = Some(stopper.clone());
@@ -293,13 +293,13 @@ mod _asyncio_native {
 
         /// Runs `aw` (promoted to a task) to completion and returns its value.
         #[pymethod]
-        fn run_until_complete(&self, aw: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        fn run_until_complete(_zelf: &Py<Self>, aw: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
             run_until(promote_to_task(aw, vm)?, vm)
         }
 
         /// Stops `run_forever` once the tasks queued before this call have taken their step.
         #[pymethod]
-        fn stop(&self) {
+        fn stop(_zelf: &Py<Self>) {
             let s = sched();
             let stopper = s.stop_task.borrow_mut().take();
             if let Some(stopper) = stopper {
@@ -309,24 +309,24 @@ mod _asyncio_native {
 
         /// Closes the loop (nothing to release).
         #[pymethod]
-        fn close(&self) {}
+        fn close(_zelf: &Py<Self>) {}
 
         /// Installs `handler(loop, context)` for exceptions nobody retrieved; None restores the
         /// default.
         #[pymethod]
-        fn set_exception_handler(&self, handler: PyObjectRef, vm: &VirtualMachine) {
+        fn set_exception_handler(_zelf: &Py<Self>, handler: PyObjectRef, vm: &VirtualMachine) {
             *sched().exc_handler.borrow_mut() = if vm.is_none(&handler) { None } else { Some(handler) };
         }
 
         /// The installed handler, or None.
         #[pymethod]
-        fn get_exception_handler(&self, vm: &VirtualMachine) -> PyObjectRef {
+        fn get_exception_handler(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyObjectRef {
             sched().exc_handler.borrow().clone().unwrap_or_else(|| vm.ctx.none())
         }
 
         /// Prints the context on stderr. Accepts `(context)` and `(loop, context)`.
         #[pymethod]
-        fn default_exception_handler(&self, args: PosArgs, vm: &VirtualMachine) -> PyResult<()> {
+        fn default_exception_handler(_zelf: &Py<Self>, args: PosArgs, vm: &VirtualMachine) -> PyResult<()> {
             let context = args
                 .into_vec()
                 .pop()
@@ -336,7 +336,7 @@ mod _asyncio_native {
 
         /// Calls the installed exception handler (or the default) with `context`.
         #[pymethod]
-        fn call_exception_handler(&self, context: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        fn call_exception_handler(_zelf: &Py<Self>, context: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
             sched().call_exception_handler(context, vm)
         }
     }

@@ -209,15 +209,15 @@ impl PyStream {
     /// `'peername'` or `'sockname'` as `(host, port)`; other keys from the `extra` dict given
     /// to the constructor, else `default`.
     #[pymethod]
-    fn get_extra_info(&self, name: PyObjectRef, default: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        if let Some(v) = self.extra.as_ref().and_then(|extra| extra.get_item(&*name, vm).ok()) {
+    fn get_extra_info(zelf: &Py<Self>, name: PyObjectRef, default: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        if let Some(v) = zelf.extra.as_ref().and_then(|extra| extra.get_item(&*name, vm).ok()) {
             return Ok(v);
         }
         let key = name.downcast_ref::<PyStr>().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         Ok(match key.as_str() {
-            "peername" if self.peer.is_some() => addr_to_py(self.peer, vm),
-            "sockname" if self.local.is_some() => addr_to_py(self.local, vm),
-            "socket" | "pipe" => self.source.clone().unwrap_or_else(|| vm.ctx.none()),
+            "peername" if zelf.peer.is_some() => addr_to_py(zelf.peer, vm),
+            "sockname" if zelf.local.is_some() => addr_to_py(zelf.local, vm),
+            "socket" | "pipe" => zelf.source.clone().unwrap_or_else(|| vm.ctx.none()),
             _ => default.unwrap_or_none(vm),
         })
     }
@@ -254,8 +254,8 @@ impl PyStream {
     /// Queues `buf` for sending, sending at once what the kernel takes. `drain()` waits until
     /// it has all gone.
     #[pymethod]
-    fn write(&self, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
-        self.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
+    fn write(zelf: &Py<Self>, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
     }
 
     /// Waits until everything written has been sent. Always yields to the loop at least once.
@@ -762,10 +762,10 @@ impl PyServer {
     /// Stops accepting: cancels the accept task and closes the listening socket at once.
     /// Connections already accepted go on.
     #[pymethod]
-    fn close(&self, vm: &VirtualMachine) -> PyResult<()> {
-        self.closed.set(true);
-        self.close_listener();
-        let task = self.task.borrow().clone();
+    fn close(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.closed.set(true);
+        zelf.close_listener();
+        let task = zelf.task.borrow().clone();
         if let Some(task) = task {
             PyTask::cancel_task(&task, vm)?;
         }
@@ -774,8 +774,8 @@ impl PyServer {
 
     /// Waits for the accept task to end.
     #[pymethod]
-    fn wait_closed(&self, vm: &VirtualMachine) -> PyObjectRef {
-        match self.task.borrow().as_ref() {
+    fn wait_closed(zelf: &Py<Self>, vm: &VirtualMachine) -> PyObjectRef {
+        match zelf.task.borrow().as_ref() {
             Some(task) => task.clone().into(),
             None => super::done_awaitable(vm),
         }
@@ -788,9 +788,9 @@ impl PyServer {
 
     /// `async with server:` closes it and waits for that at the end.
     #[pymethod]
-    fn __aexit__(&self, _args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        self.close(vm)?;
-        Ok(self.wait_closed(vm))
+    fn __aexit__(zelf: &Py<Self>, _args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        Self::close(zelf, vm)?;
+        Ok(Self::wait_closed(zelf, vm))
     }
 }
 
@@ -813,9 +813,9 @@ impl PyServe {
     /// Cancellation: closes the listener; a cancel from `Server.close()` ends the task
     /// normally, any other (the parent task was cancelled) propagates.
     #[pymethod]
-    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
-        self.server.close_listener();
-        if self.server.closed.get() {
+    fn throw(zelf: &Py<Self>, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.server.close_listener();
+        if zelf.server.closed.get() {
             return Err(vm.new_stop_iteration(None));
         }
         Err(thrown(typ, val, tb, vm))
@@ -882,9 +882,9 @@ impl PyStartServer {
 
     /// Cancelled during the initial yield: close the new server and pass the exception on.
     #[pymethod]
-    fn throw(&self, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
-        if let Some(server) = self.server.borrow_mut().take() {
-            server.close(vm)?;
+    fn throw(zelf: &Py<Self>, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
+        if let Some(server) = zelf.server.borrow_mut().take() {
+            PyServer::close(&server, vm)?;
         }
         Err(thrown(typ, val, tb, vm))
     }
@@ -957,7 +957,7 @@ pub(crate) fn start_server(args: StartServerArgs, vm: &VirtualMachine) -> PyResu
 pub(crate) fn init_types(vm: &VirtualMachine) {
     use super::fastpath::init_awaitable;
     use rustpython_vm::class::PyClassImpl;
-    PyServer::make_static_type();
+    let _ = PyServer::make_static_type();
     init_awaitable::<PyStreamOp>(vm);
     init_awaitable::<PyValue>(vm);
     init_awaitable::<PyOpenConnection>(vm);

@@ -139,8 +139,8 @@ impl PyTask {
             Coro::Coroutine(c.to_owned())
         } else if let Some(g) = coro_obj.downcast_ref::<PyGenerator>() {
             Coro::Generator(g.to_owned())
-        } else if vm.get_attribute_opt(coro_obj.clone(), "send")?.is_some()
-            && vm.get_attribute_opt(coro_obj.clone(), "throw")?.is_some()
+        } else if vm.get_attribute_opt(&coro_obj, "send")?.is_some()
+            && vm.get_attribute_opt(&coro_obj, "throw")?.is_some()
         {
             Coro::Sendable(coro_obj.clone())
         } else if coro_obj.class().has_attr(vm.ctx.intern_str("__await__")) {
@@ -230,7 +230,7 @@ impl PyTask {
                     Coro::Sendable(o) => {
                         PyIterReturn::from_pyresult(vm.call_method(o, "throw", (exc_obj,)), vm)
                     }
-                    Coro::Iterator(it) => match vm.get_attribute_opt(it.clone(), "throw")? {
+                    Coro::Iterator(it) => match vm.get_attribute_opt(it, "throw")? {
                         Some(throw) => PyIterReturn::from_pyresult(throw.call((exc_obj,), vm), vm),
                         None => Err(exc),
                     },
@@ -399,14 +399,14 @@ impl NativeCoro {
 impl PyTask {
     /// The coroutine the task runs.
     #[pygetset]
-    fn coro(&self) -> PyObjectRef {
-        self.coro_obj.clone()
+    fn coro(zelf: &Py<Self>) -> PyObjectRef {
+        zelf.coro_obj.clone()
     }
 
     /// True once the task has finished, by returning, raising or being cancelled.
     #[pymethod]
-    fn done(&self) -> bool {
-        self.is_done()
+    fn done(zelf: &Py<Self>) -> bool {
+        zelf.is_done()
     }
 
     /// Cancels the task by raising CancelledError at its current await. Returns False if the
