@@ -18,22 +18,23 @@ pub(crate) fn extend_std_modules(vm: &VirtualMachine) -> PyResult<()> {
     Ok(())
 }
 
-/// Sets the cycle collector's thresholds (the VM keeps them per thread, shared by every runtime
-/// built on it).
+/// Sets the cycle collector's thresholds for the interpreter `vm` belongs to (from the
+/// interpreter's init hook, before the standard library is set up).
 ///
-/// The VM's collector runs after every 2,000 net container allocations by default, and each run
-/// costs far more per object than CPython's: a program that creates tasks and coroutines in
-/// bulk spent half its time collecting. Collecting every 50,000 doubles task creation
-/// (bench/create.py) and costs at most the cyclic garbage of 50,000 objects between
-/// collections. Set before the interpreter is built, it also spares start-up the collection
-/// that building the interpreter triggered (12 M of the 67 M instructions of
-/// `-c "import asyncio"`). Scripts can still call gc.set_threshold or gc.collect.
+/// The VM collects its youngest generation after every 2,000 net container allocations by
+/// default. A program that creates tasks in bulk then pays for many collections that each walk
+/// the tasks still alive: bench/create.py runs 682 M instructions with 2,000 and 590 M with
+/// 5,000 (callgrind), no fewer with more. A larger young generation no longer pays on programs
+/// that allocate and drop objects (bench/objects.py: 1,498 M instructions with 2,000 to 10,000)
+/// and falls out of the CPU's caches: 50,000, the value RustPython 0.5's costlier collector
+/// wanted, made bench/objects.py about 10% slower in wall time and bench/timers.py's p99 later.
+/// Scripts can still call gc.set_threshold or gc.collect.
 pub(crate) fn set_gc_thresholds(vm: &VirtualMachine) {
     vm.state.gc.set_threshold(GC_GEN0_THRESHOLD, Some(10), Some(0));
 }
 
 /// Net container allocations between two collections of the youngest generation.
-const GC_GEN0_THRESHOLD: u32 = 50_000;
+const GC_GEN0_THRESHOLD: u32 = 5_000;
 
 #[rustpython_vm::pymodule(name = "micropython")]
 mod micropython {
