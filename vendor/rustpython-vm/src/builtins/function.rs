@@ -27,6 +27,20 @@ use itertools::Itertools;
 #[cfg(feature = "jit")]
 use rustpython_jit::CompiledCode;
 
+/// microloop: MicroPython's TypeError for a call with too few or too many
+/// positional arguments (its wording at the "detailed" error-reporting level).
+fn mp_pos_args_mismatch(
+    name: &PyStrRef,
+    expected: usize,
+    given: usize,
+    vm: &VirtualMachine,
+) -> crate::builtins::PyBaseExceptionRef {
+    vm.new_type_error(format!(
+        "{name}() takes {expected} positional arguments but {given} were given"
+    ))
+}
+
+#[allow(dead_code, reason = "microloop words missing arguments as MicroPython does")]
 fn format_missing_args(
     qualname: impl core::fmt::Display,
     kind: &str,
@@ -281,19 +295,30 @@ impl PyFunction {
             nargs > n_expected_args
         };
 
-        // The keyword-only parameters the call brought are counted alongside
-        // the positional ones it brought too many of, before the keywords
-        // themselves are taken out of the call.
-        let kw_only_given = if too_many_positional && code.kwonlyarg_count > 0 {
-            let start = code.arg_count as usize;
-            let end = start + code.kwonlyarg_count as usize;
-            code.varnames[start..end]
-                .iter()
-                .filter(|name| func_args.kwargs.contains_key(name.as_str()))
-                .count()
-        } else {
-            0
-        };
+        // microloop: argument errors are worded as MicroPython words them, and
+        // raised in the order MicroPython checks: too many positional arguments
+        // first, before any keyword is looked at.
+        if too_many_positional {
+            return Err(mp_pos_args_mismatch(&self.name.lock(), n_expected_args, nargs, vm));
+        }
+        let has_kwdefaults = self.defaults_and_kwdefaults.lock().1.is_some();
+        // MicroPython's fast path: no keywords given and no keyword-only defaults.
+        let keyword_path = !func_args.kwargs.is_empty() || has_kwdefaults;
+        if !keyword_path {
+            let n_defaults = self
+                .defaults_and_kwdefaults
+                .lock()
+                .0
+                .as_ref()
+                .map_or(0, |d| d.as_slice().len());
+            let n_required = n_expected_args - n_defaults;
+            if nargs < n_required {
+                return Err(mp_pos_args_mismatch(&self.name.lock(), n_required, nargs, vm));
+            }
+            if code.kwonlyarg_count > 0 {
+                return Err(vm.new_type_error("function missing keyword-only argument"));
+            }
+        }
 
         // Do we support `**kwargs` ?
         let kwargs = if code.flags.contains(bytecode::CodeFlags::VARKEYWORDS) {
@@ -327,9 +352,7 @@ impl PyFunction {
                 let slot = &mut fastlocals[pos];
                 if slot.is_some() {
                     return Err(vm.new_type_error(format!(
-                        "{}() got multiple values for argument '{}'",
-                        self.qualname.lock().clone(),
-                        name
+                        "function got multiple values for argument '{name}'"
                     )));
                 }
                 *slot = Some(value);
@@ -355,50 +378,9 @@ impl PyFunction {
                         posonly.into_iter().format(", "),
                     )));
                 }
-                return Err(vm.new_type_error(format!(
-                    "{}() got an unexpected keyword argument '{}'",
-                    self.qualname.lock().clone(),
-                    name
-                )));
+                return Err(vm.new_type_error(format!("unexpected keyword argument '{name}'")));
             }
         }
-        // The count of positional arguments is faulted once the keywords have
-        // all been placed.
-        if too_many_positional {
-            let n_defaults = self
-                .defaults_and_kwdefaults
-                .lock()
-                .0
-                .as_ref()
-                .map_or(0, |d| d.as_slice().len());
-            let n_required = n_expected_args - n_defaults;
-            let (takes_msg, plural) = if n_defaults > 0 {
-                (format!("from {n_required} to {n_expected_args}"), true)
-            } else {
-                (n_expected_args.to_string(), n_expected_args != 1)
-            };
-
-            let given_msg = if kw_only_given > 0 {
-                format!(
-                    "{} positional argument{} (and {} keyword-only argument{}) were",
-                    nargs,
-                    if nargs == 1 { "" } else { "s" },
-                    kw_only_given,
-                    if kw_only_given == 1 { "" } else { "s" },
-                )
-            } else {
-                format!("{} {}", nargs, if nargs == 1 { "was" } else { "were" })
-            };
-
-            return Err(vm.new_type_error(format!(
-                "{}() takes {} positional argument{} but {} given",
-                self.qualname.lock().clone(),
-                takes_msg,
-                if plural { "s" } else { "" },
-                given_msg,
-            )));
-        }
-
         let mut defaults_and_kwdefaults = None;
         // can't be a closure cause it returns a reference to a captured variable :/
         macro_rules! get_defaults {
@@ -418,21 +400,10 @@ impl PyFunction {
 
             // Given the number of defaults available, check all the arguments for which we
             // _don't_ have defaults; if any are missing, raise an exception
-            let mut missing: Vec<_> = (nargs..n_required)
-                .filter_map(|i| {
-                    if fastlocals[i].is_none() {
-                        Some(&code.varnames[i])
-                    } else {
-                        None
-                    }
-                })
-                .collect();
-
-            if !missing.is_empty() {
-                return Err(vm.new_type_error(format_missing_args(
-                    self.qualname.lock().clone(),
-                    "positional",
-                    &mut missing,
+            // MicroPython names the last required argument missing, by its index.
+            if let Some(i) = (nargs..n_required).rev().find(|&i| fastlocals[i].is_none()) {
+                return Err(vm.new_type_error(format!(
+                    "function missing required positional argument #{i}"
                 )));
             }
 
@@ -472,11 +443,9 @@ impl PyFunction {
                 missing.push(kwarg);
             }
 
-            if !missing.is_empty() {
-                return Err(vm.new_type_error(format_missing_args(
-                    self.qualname.lock().clone(),
-                    "keyword-only",
-                    &mut missing,
+            if let Some(first) = missing.first() {
+                return Err(vm.new_type_error(format!(
+                    "function missing required keyword argument '{first}'"
                 )));
             }
         }
