@@ -15,9 +15,9 @@ use microloop_core::net::{self, Accepted};
 use microloop_core::stream::{Conn, FdIo, Step, StreamError, Transport};
 use microloop_core::{Interest, Token};
 use rustpython_vm::{
-    Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyBaseExceptionRef, PyStr, PyType},
-    convert::ToPyException,
+    convert::{ToPyException, TryFromBorrowedObject},
     function::{ArgBytesLike, ArgMemoryBuffer, FuncArgs, OptionalArg},
     protocol::PyIterReturn,
     pyclass,
@@ -27,6 +27,7 @@ use socket2::Socket;
 
 use super::core::{current_task, sched, with_sched};
 use super::fastpath::thrown;
+use super::objstream::{ObjectOpState, ObjectStream};
 use super::task::PyTask;
 use crate::tlsmod::{PySslContext, stream_error};
 
@@ -111,6 +112,8 @@ pub struct PyStream {
     source: Option<PyObjectRef>,
     /// Set by `close()` while buffered bytes are still going out; `wait_closed` awaits it.
     closer: RefCell<Option<PyRef<PyTask>>>,
+    /// A stream over a Python object's own methods (no descriptor); `conn` is None then.
+    object: Option<ObjectStream>,
 }
 
 impl PyStream {
@@ -131,6 +134,7 @@ impl PyStream {
             extra,
             source,
             closer: RefCell::new(None),
+            object: None,
         })
     }
 
@@ -180,7 +184,14 @@ impl PyStream {
     }
 
     fn op(zelf: &Py<Self>, kind: OpKind, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
-        PyStreamOp { stream: zelf.to_owned(), kind, yielded: Cell::new(false), attempted: Cell::new(false) }.into_ref(&vm.ctx)
+        PyStreamOp {
+            stream: zelf.to_owned(),
+            kind,
+            yielded: Cell::new(false),
+            attempted: Cell::new(false),
+            object_state: ObjectOpState::default(),
+        }
+        .into_ref(&vm.ctx)
     }
 }
 
@@ -191,13 +202,34 @@ impl Drop for PyStream {
 }
 
 /// `Stream(obj, extra={})`: a stream over any object with a descriptor (`fileno()`) or a
-/// descriptor number, such as `sys.stdin`, a pipe or a serial tty.
+/// descriptor number, such as `sys.stdin`, a pipe or a serial tty; or over an object without
+/// one that has `read`/`readinto`/`readline`/`write` methods of its own (see `objstream`).
 impl Constructor for PyStream {
     type Args = (PyObjectRef, OptionalArg<PyObjectRef>);
     fn py_new(_cls: &Py<PyType>, (obj, extra): Self::Args, vm: &VirtualMachine) -> PyResult<Self> {
         let fd: i32 = match obj.try_to_value::<i32>(vm) {
             Ok(fd) => fd,
-            Err(_) => vm.call_method(&obj, "fileno", ())?.try_to_value(vm)?,
+            Err(_) => match vm.call_method(&obj, "fileno", ()) {
+                Ok(fd) => fd.try_to_value(vm)?,
+                // No descriptor (no `fileno`, or one that raises, as io.IOBase's does).
+                Err(e)
+                    if e.fast_isinstance(vm.ctx.exceptions.attribute_error)
+                        || e.fast_isinstance(vm.ctx.exceptions.os_error) =>
+                {
+                    let Some(object) = ObjectStream::new(&obj, vm)? else { return Err(e) };
+                    return Ok(PyStream {
+                        conn: RefCell::new(None),
+                        token: Cell::new(None),
+                        peer: None,
+                        local: None,
+                        extra: extra.into_option(),
+                        source: Some(obj),
+                        closer: RefCell::new(None),
+                        object: Some(object),
+                    });
+                }
+                Err(e) => return Err(e),
+            },
         };
         let io = FdIo::new(fd).map_err(|e| e.to_pyexception(vm))?;
         PyStream::build(Conn::new(Transport::Fd(io)), None, extra.into_option(), Some(obj), vm)
@@ -255,6 +287,9 @@ impl PyStream {
     /// it has all gone.
     #[pymethod]
     fn write(zelf: &Py<Self>, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
+        if let Some(object) = &zelf.object {
+            return object.write(&buf, vm);
+        }
         zelf.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
     }
 
@@ -267,21 +302,31 @@ impl PyStream {
     /// `write(buf[off:off+sz])` then `drain()` (MicroPython's older API).
     #[pymethod]
     fn awrite(zelf: &Py<Self>, buf: ArgBytesLike, off: OptionalArg<usize>, sz: OptionalArg<isize>, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
-        buf.with_ref(|b| {
+        let part = buf.with_ref(|b| {
             let off = off.unwrap_or(0).min(b.len());
             let end = match sz.unwrap_or(-1) {
                 n if n < 0 => b.len(),
                 n => (off + n as usize).min(b.len()),
             };
-            zelf.with_conn(vm, |c| c.write(&b[off..end]))
-        })?
-        .map_err(|e| stream_error(e, vm))?;
+            b[off..end].to_vec()
+        });
+        if let Some(object) = &zelf.object {
+            let part = ArgBytesLike::try_from_borrowed_object(vm, vm.ctx.new_bytes(part).as_object())?;
+            object.write(&part, vm)?;
+            return Ok(PyStream::op(zelf, OpKind::Drain, vm));
+        }
+        zelf.with_conn(vm, |c| c.write(&part))?.map_err(|e| stream_error(e, vm))?;
         Ok(PyStream::op(zelf, OpKind::Drain, vm))
     }
 
     /// `write(s.encode())` then `drain()`.
     #[pymethod]
     fn awritestr(zelf: &Py<Self>, s: rustpython_vm::builtins::PyStrRef, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        if let Some(object) = &zelf.object {
+            let bytes = vm.ctx.new_bytes(s.to_string_lossy().into_owned().into_bytes());
+            object.write(&ArgBytesLike::try_from_borrowed_object(vm, bytes.as_object())?, vm)?;
+            return Ok(PyStream::op(zelf, OpKind::Drain, vm));
+        }
         zelf.with_conn(vm, |c| c.write(s.to_string_lossy().as_bytes()))?.map_err(|e| stream_error(e, vm))?;
         Ok(PyStream::op(zelf, OpKind::Drain, vm))
     }
@@ -319,6 +364,10 @@ impl PyStream {
     /// Closes the stream (if `close()` was not called) and waits until it is closed.
     #[pymethod]
     fn wait_closed(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        if let Some(object) = &zelf.object {
+            object.close(vm)?;
+            return Ok(super::done_awaitable(vm));
+        }
         PyStream::close(zelf, vm)?;
         match zelf.closer.borrow().as_ref() {
             Some(task) if !task.is_done() => Ok(task.clone().into()),
@@ -352,7 +401,7 @@ impl Representable for PyStream {
 
 /// What a [`PyStreamOp`] does.
 #[derive(Debug)]
-enum OpKind {
+pub(super) enum OpKind {
     Read(usize),
     ReadAll,
     ReadInto(PyObjectRef),
@@ -381,6 +430,8 @@ pub struct PyStreamOp {
     /// Reads: whether an attempt has run (`read()`'s bytes already buffered count as the
     /// first chunk it reads).
     attempted: Cell<bool>,
+    /// Where the operation stands on a stream over a Python object.
+    object_state: ObjectOpState,
 }
 
 #[pyclass(with(IterNext, Iterable))]
@@ -483,6 +534,9 @@ impl IterNext for PyStreamOp {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let stream = &zelf.stream;
+        if let Some(object) = &stream.object {
+            return object.step(&zelf.kind, &zelf.object_state, vm);
+        }
         if zelf.kind.is_read() && !zelf.yielded.replace(true) {
             // MicroPython's reads begin with `yield queue_read(s)`: the task waits for the
             // poller even when bytes are there, and then runs behind the tasks already due.
