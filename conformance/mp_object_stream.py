@@ -24,16 +24,17 @@ class Device(io.IOBase):
         return arg
 
     def write(self, buf):
-        print("write", type(buf).__name__, bytes(buf))
+        data = buf.encode() if isinstance(buf, str) else bytes(buf)
+        print("write", type(buf).__name__, data)
         if self.chunk == 0:
             return None
-        n = min(self.chunk, len(buf))
-        self.taken += bytes(buf[:n])
+        n = min(self.chunk, len(data))
+        self.taken += data[:n]
         return n
 
     def read(self, n=-1):
         item = self.script.pop(0) if self.script else b""
-        print("read", n, "->", item)
+        print("read", n, "->", item if item is None or isinstance(item, bytes) else type(item).__name__)
         return item
 
     def readline(self):
@@ -83,8 +84,21 @@ async def main():
     except EOFError:
         print("EOFError")
     await t
-    await r.wait_closed()
+    closing = r.wait_closed()
+    print("wait_closed not awaited yet", dev.shut)
+    await closing
     print("closed", dev.shut)
+
+    # What the caller gave reaches the object as it is: a str, a bytearray, a memoryview of
+    # the part awrite() was asked to send.
+    w = asyncio.StreamWriter(Device(100, []), {})
+    w.write("text")
+    await w.awrite(bytearray(b"abcdef"), 1, 3)
+    await w.awritestr("str")
+    # Answers that are other buffers count as their bytes; readexactly(0) asks nothing.
+    r = asyncio.StreamReader(Device(1, [memoryview(b"mv"), b""]))
+    print("readexactly(0) ->", await r.readexactly(0))
+    print("read() ->", await r.read())
 
 
 asyncio.run(main())

@@ -266,6 +266,10 @@ impl PyStream {
     /// Reads into `buf` and returns the number of bytes read (0 at the end of the stream).
     #[pymethod]
     fn readinto(zelf: &Py<Self>, buf: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        if zelf.object.is_some() {
+            // The object's own readinto judges the buffer.
+            return Ok(PyStream::op(zelf, OpKind::ReadInto(buf), vm));
+        }
         // Checked now; taken again when the bytes are there, so the buffer stays resizable.
         <ArgMemoryBuffer as rustpython_vm::convert::TryFromBorrowedObject>::try_from_borrowed_object(vm, &buf)?;
         Ok(PyStream::op(zelf, OpKind::ReadInto(buf), vm))
@@ -286,10 +290,11 @@ impl PyStream {
     /// Queues `buf` for sending, sending at once what the kernel takes. `drain()` waits until
     /// it has all gone.
     #[pymethod]
-    fn write(zelf: &Py<Self>, buf: ArgBytesLike, vm: &VirtualMachine) -> PyResult<()> {
+    fn write(zelf: &Py<Self>, buf: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
         if let Some(object) = &zelf.object {
-            return object.write(&buf, vm);
+            return object.write(buf, vm);
         }
+        let buf = ArgBytesLike::try_from_borrowed_object(vm, &buf)?;
         zelf.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
     }
 
@@ -311,8 +316,22 @@ impl PyStream {
             b[off..end].to_vec()
         });
         if let Some(object) = &zelf.object {
-            let part = ArgBytesLike::try_from_borrowed_object(vm, vm.ctx.new_bytes(part).as_object())?;
-            object.write(&part, vm)?;
+            // The caller's buffer, or a memoryview of the part asked for, as MicroPython's.
+            let whole = buf.as_object().to_owned();
+            let arg = if off.is_present() || sz.is_present() {
+                let view = vm.ctx.types.memoryview_type.as_object().call((whole,), vm)?;
+                let len = view.length(vm)?;
+                let start = off.unwrap_or(0).min(len);
+                let end = match sz.unwrap_or(-1) {
+                    n if n < 0 => len,
+                    n => (start + n as usize).min(len),
+                };
+                let slice = vm.ctx.types.slice_type.as_object().call((start, end), vm)?;
+                view.get_item(&*slice, vm)?
+            } else {
+                whole
+            };
+            object.write(arg, vm)?;
             return Ok(PyStream::op(zelf, OpKind::Drain, vm));
         }
         zelf.with_conn(vm, |c| c.write(&part))?.map_err(|e| stream_error(e, vm))?;
@@ -323,8 +342,7 @@ impl PyStream {
     #[pymethod]
     fn awritestr(zelf: &Py<Self>, s: rustpython_vm::builtins::PyStrRef, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
         if let Some(object) = &zelf.object {
-            let bytes = vm.ctx.new_bytes(s.to_string_lossy().into_owned().into_bytes());
-            object.write(&ArgBytesLike::try_from_borrowed_object(vm, bytes.as_object())?, vm)?;
+            object.write(s.into(), vm)?;
             return Ok(PyStream::op(zelf, OpKind::Drain, vm));
         }
         zelf.with_conn(vm, |c| c.write(s.to_string_lossy().as_bytes()))?.map_err(|e| stream_error(e, vm))?;
@@ -364,9 +382,9 @@ impl PyStream {
     /// Closes the stream (if `close()` was not called) and waits until it is closed.
     #[pymethod]
     fn wait_closed(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        if let Some(object) = &zelf.object {
-            object.close(vm)?;
-            return Ok(super::done_awaitable(vm));
+        if zelf.object.is_some() {
+            // `obj.close()` runs when this is awaited, as MicroPython's coroutine does.
+            return Ok(PyStream::op(zelf, OpKind::Close, vm).into());
         }
         PyStream::close(zelf, vm)?;
         match zelf.closer.borrow().as_ref() {
