@@ -310,7 +310,9 @@ impl PyFunction {
                 .lock()
                 .0
                 .as_ref()
-                .map_or(0, |d| d.as_slice().len());
+                .map_or(0, |d| d.as_slice().len())
+                // A `__defaults__` longer than the parameters: only its last ones count.
+                .min(n_expected_args);
             let n_required = n_expected_args - n_defaults;
             if nargs < n_required {
                 return Err(mp_pos_args_mismatch(&self.name.lock(), n_required, nargs, vm));
@@ -393,7 +395,13 @@ impl PyFunction {
         // Add missing positional arguments, if we have fewer positional arguments than the
         // function definition calls for
         if nargs < n_expected_args {
-            let defaults = get_defaults!().0.as_ref().map(|tup| tup.as_slice());
+            // microloop: of a `__defaults__` longer than the parameters, only the last ones
+            // count, as in CPython (the subtraction below underflowed).
+            let defaults = get_defaults!()
+                .0
+                .as_ref()
+                .map(|tup| tup.as_slice())
+                .map(|d| &d[d.len().saturating_sub(n_expected_args)..]);
             let n_defs = defaults.map_or(0, |d| d.len());
 
             let n_required = code.arg_count as usize - n_defs;
