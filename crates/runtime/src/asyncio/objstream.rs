@@ -25,7 +25,7 @@ use rustpython_vm::{
 };
 
 use super::core::{current_task, sched};
-use super::stream::OpKind;
+use super::stream::{OpKind, yield_once};
 
 /// The object side of a stream: the object and the bytes `write` queued for it.
 #[derive(Debug)]
@@ -49,13 +49,6 @@ const POLLOUT: i32 = 0x004;
 
 /// How long a task waits before asking an object that was not ready again.
 const OBJECT_POLL_US: u64 = 1_000;
-
-/// Yields to the loop: the task runs again in the next pass.
-fn again(vm: &VirtualMachine) -> PyResult<PyIterReturn> {
-    let task = current_task(vm)?;
-    sched().push_ready(task);
-    Ok(PyIterReturn::Return(vm.ctx.none()))
-}
 
 fn done(value: PyObjectRef) -> PyResult<PyIterReturn> {
     Ok(PyIterReturn::StopIteration(Some(value)))
@@ -128,7 +121,7 @@ impl ObjectStream {
     /// objects about once a millisecond).
     fn wait(&self, has_ioctl_ready: bool, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         if has_ioctl_ready {
-            return again(vm);
+            return yield_once(vm);
         }
         let task = current_task(vm)?;
         sched().park_for(task, OBJECT_POLL_US);
@@ -148,7 +141,7 @@ impl ObjectStream {
         }
         // Every operation first gives the loop a turn, as MicroPython's do.
         if !state.yielded.replace(true) {
-            return again(vm);
+            return yield_once(vm);
         }
         let event = if matches!(op, OpKind::Drain) { POLLOUT } else { POLLIN };
         let mut ioctl_ready = false;
@@ -166,12 +159,13 @@ impl ObjectStream {
                 if pending.is_empty() {
                     return done(vm.ctx.none());
                 }
+                let len = pending.len();
                 // A memoryview of what is queued, as MicroPython's drain passes it.
-                let view = vm.ctx.types.memoryview_type.as_object().call((vm.ctx.new_bytes(pending.clone()),), vm)?;
+                let view = vm.ctx.types.memoryview_type.as_object().call((vm.ctx.new_bytes(pending),), vm)?;
                 let ret = vm.call_method(&self.obj, "write", (view,))?;
                 if !vm.is_none(&ret) {
                     let n: usize = ret.try_to_value(vm)?;
-                    self.out_buf.borrow_mut().drain(..n.min(pending.len()));
+                    self.out_buf.borrow_mut().drain(..n.min(len));
                 }
                 if self.out_buf.borrow().is_empty() { done(vm.ctx.none()) } else { self.wait(ioctl_ready, vm) }
             }
@@ -180,16 +174,15 @@ impl ObjectStream {
                     OpKind::Read(n) => *n as isize,
                     _ => -1,
                 };
-                let n = &n;
-                let ret = vm.call_method(&self.obj, "read", (*n,))?;
+                let ret = vm.call_method(&self.obj, "read", (n,))?;
                 match answer_bytes(&ret, vm)? {
                     None => self.wait(ioctl_ready, vm),
                     // read(-1) gathers until the object reports its end (empty).
-                    Some(chunk) if *n < 0 && !chunk.is_empty() => {
+                    Some(chunk) if n < 0 && !chunk.is_empty() => {
                         state.got.borrow_mut().extend_from_slice(&chunk);
-                        again(vm)
+                        yield_once(vm)
                     }
-                    Some(_) if *n < 0 => done(vm.ctx.new_bytes(state.got.take()).into()),
+                    Some(_) if n < 0 => done(vm.ctx.new_bytes(state.got.take()).into()),
                     Some(_) => done(ret),
                 }
             }
@@ -211,7 +204,7 @@ impl ObjectStream {
                         if state.got.borrow().len() >= *n {
                             done(vm.ctx.new_bytes(state.got.take()).into())
                         } else {
-                            again(vm)
+                            yield_once(vm)
                         }
                     }
                 }
@@ -223,7 +216,7 @@ impl ObjectStream {
                     Some(chunk) => {
                         let ended = chunk.is_empty() || chunk.last() == Some(&b'\n');
                         state.got.borrow_mut().extend_from_slice(&chunk);
-                        if ended { done(vm.ctx.new_bytes(state.got.take()).into()) } else { again(vm) }
+                        if ended { done(vm.ctx.new_bytes(state.got.take()).into()) } else { yield_once(vm) }
                     }
                 }
             }

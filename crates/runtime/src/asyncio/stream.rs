@@ -89,7 +89,7 @@ fn park(token: Option<Token>, interest: Interest, vm: &VirtualMachine) -> PyResu
 }
 
 /// Yields to the loop once: the task runs again in the next pass.
-fn yield_once(vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+pub(super) fn yield_once(vm: &VirtualMachine) -> PyResult<PyIterReturn> {
     let task = current_task(vm)?;
     sched().push_ready(task);
     Ok(PyIterReturn::Return(vm.ctx.none()))
