@@ -198,3 +198,91 @@ fn sleeping_costs_no_cpu() {
     let cpu = secs(usage.ru_utime) + secs(usage.ru_stime);
     assert!(cpu < 0.3, "sleeping for 1 s used {cpu:.3} s of CPU");
 }
+
+#[test]
+fn unknown_options_get_micropythons_error_and_status_1() {
+    for args in [&["-z"][..], &["--foo"], &["-"], &["-c"], &["-m"], &["-X"], &["-vz", "-c", "1"]] {
+        let out = microloop(args, &std::env::temp_dir());
+        assert_eq!(
+            (out.code, out.stdout.as_str(), out.stderr.as_str()),
+            (Some(1), "", "Invalid command line arguments. Use -h option for help.\n"),
+            "{args:?}"
+        );
+    }
+}
+
+/// As with MicroPython, what follows `-c CODE` or `-m MODULE` is the program's, options too.
+#[test]
+fn arguments_after_dash_c_are_the_programs() {
+    let out = microloop(&["-c", "import sys; print(sys.argv)", "-i", "-z", "x"], &std::env::temp_dir());
+    assert_eq!((out.code, out.stdout.as_str()), (Some(0), "['-c', '-i', '-z', 'x']\n"), "{}", out.stderr);
+}
+
+/// Starts `microloop -c CODE`, waits for its first line (the program is then running),
+/// sends it SIGINT and returns its exit status and stderr.
+fn interrupt_after_first_line(code: &str) -> (Option<i32>, String) {
+    let mut child = Command::new(MICROLOOP)
+        .args(["-c", code])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start microloop");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut first).expect("first line");
+    assert_eq!(first, "ready\n");
+    // SAFETY: signals our own child, which has not been reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = wait_timeout::ChildExt::wait_timeout(&mut child, Duration::from_secs(20)).expect("wait");
+    let Some(status) = status else {
+        let _ = child.kill();
+        panic!("microloop did not stop on SIGINT");
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut stderr).expect("stderr");
+    (status.code(), stderr)
+}
+
+#[test]
+fn an_interrupted_script_exits_with_130() {
+    // One line, so that the traceback does not depend on where the signal lands.
+    let (code, stderr) = interrupt_after_first_line("import time\nprint('ready'); time.sleep(20)\n");
+    assert_eq!(code, Some(130));
+    assert_eq!(stderr, "Traceback (most recent call last):\n  File \"<stdin>\", line 2, in <module>\nKeyboardInterrupt: \n");
+    let (code, stderr) = interrupt_after_first_line(
+        "import asyncio\nasync def main():\n    print('ready')\n    await asyncio.sleep(20)\nasyncio.run(main())\n",
+    );
+    assert_eq!(code, Some(130));
+    assert!(stderr.ends_with("KeyboardInterrupt: \n"), "{stderr}");
+    // As on MicroPython, any uncaught KeyboardInterrupt, of a subclass too.
+    assert_eq!(microloop_c("raise KeyboardInterrupt").code, Some(130));
+    assert_eq!(microloop_c("class K(KeyboardInterrupt): pass\nraise K").code, Some(130));
+}
+
+#[test]
+fn dash_m_names_the_module_it_cannot_run() {
+    let out = microloop(&["-m", "asyncio"], &std::env::temp_dir());
+    assert_eq!((out.code, out.stderr.as_str()), (Some(1), "ImportError: no module named 'asyncio.__main__'\n"));
+    let out = microloop(&["-m", "no_such_module"], &std::env::temp_dir());
+    assert_eq!((out.code, out.stderr.as_str()), (Some(1), "ImportError: no module named 'no_such_module'\n"));
+    // A module built in has no code to run: imported, nothing more, as on MicroPython.
+    let out = microloop(&["-m", "time"], &std::env::temp_dir());
+    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (Some(0), "", ""));
+    let dir = scratch("package");
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    write(&dir.join("pkg"), "__init__.py", "print('init')\n");
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.args(["-m", "pkg"]).current_dir(&dir).env("MICROPYPATH", &dir);
+    let out = run_with_limit(cmd, b"", Duration::from_secs(60));
+    assert_eq!((out.code, out.stdout.as_str(), out.stderr.as_str()), (Some(1), "init\n", "ImportError: no module named 'pkg.__main__'\n"));
+}
+
+/// `-i` enters the REPL after the program whatever standard input is, in the program's
+/// namespace; at the end of input it stops.
+#[test]
+fn dash_i_reads_the_repl_from_a_pipe_too() {
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.args(["-i", "-c", "answer = 42"]);
+    let out = run_with_limit(cmd, b"print(answer)\n", Duration::from_secs(60));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert!(out.stdout.ends_with(">>> print(answer)\r\n42\n>>> \r\n"), "{:?}", out.stdout);
+}

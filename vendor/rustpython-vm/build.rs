@@ -20,7 +20,11 @@ fn main() {
         let display = entry.display();
         println!("cargo:rerun-if-changed={display}");
     }
-    println!("cargo:rerun-if-changed=../../Lib/importlib/_bootstrap.py");
+    // microloop: the crate is a path dependency here, and cargo reruns a path dependency's
+    // build script on every build while a file it names is missing (RustPython's repository
+    // layout, not the crate's), which rebuilt the whole VM each time (the git and date facts
+    // below change); the script's own changes are what matter.
+    println!("cargo:rerun-if-changed=build.rs");
 
     // = 3.14.0alpha
     python_version(3, 14, 0, "alpha", 0);

@@ -5,11 +5,13 @@
 //! ([`clock`]), a cancellable deadline queue ([`timer`]), a FIFO queue of waiters that can
 //! leave from the middle ([`waitqueue`]) and a thin readiness
 //! layer over `mio` with a cross-thread wake-up handle ([`reactor`]), sockets and TLS streams
-//! ([`net`], [`stream`], [`tls`]), and the pin model with its backends and traces ([`pins`]).
+//! ([`net`], [`stream`], [`tls`]), the pin model with its backends and traces ([`pins`]), and
+//! a process heap limit that reports instead of aborting ([`heap`]).
 
 #![warn(missing_docs)]
 
 pub mod clock;
+pub mod heap;
 pub mod net;
 pub mod pins;
 pub mod reactor;
@@ -20,7 +22,7 @@ pub mod timer;
 pub mod tls;
 pub mod waitqueue;
 
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use clock::{Clock, ManualClock, SystemClock, VirtualClock};
 pub use reactor::{Interest, Notifier, Reactor, Readiness, Token, WAKE_TOKEN};
 pub use runqueue::RunQueue;
 pub use timer::{TimerKey, TimerQueue};

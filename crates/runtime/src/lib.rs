@@ -47,8 +47,9 @@ use rustpython_vm::{
     compiler::Mode, py_freeze, scope::Scope,
 };
 
+pub use microloop_core::heap;
 pub use microloop_core::pins;
-pub use microloop_core::{Clock, ManualClock, SystemClock};
+pub use microloop_core::{Clock, ManualClock, SystemClock, VirtualClock};
 pub use rustpython_vm;
 pub use value::Value;
 pub use host::{Closed, Completion, ErrorKind, Handle, HostError, HostModule};
@@ -207,6 +208,10 @@ impl RuntimeBuilder {
         // Interrupts reach a script busy in Python code through this channel, which the
         // interpreter checks between bytecodes.
         let (signal_tx, signal_rx) = rustpython_vm::signal::user_signal_channel();
+        // A heap limit (microloop_core::heap, when the host's allocator is its LimitedHeap)
+        // reaches the script as MemoryError, raised between bytecodes or where the refused
+        // allocation was asked for.
+        microloop_core::heap::set_hook(heap_event);
         let builder = Interpreter::builder(settings).init_hook(move |vm| {
             mpmods::set_gc_thresholds(vm);
             vm.set_user_signal_channel(signal_rx)
@@ -272,6 +277,14 @@ impl RuntimeBuilder {
     }
 }
 
+/// Passes the heap limit's reports to the VM. Runs inside the allocator: sets atomics only.
+fn heap_event(event: microloop_core::heap::HeapEvent) {
+    match event {
+        microloop_core::heap::HeapEvent::Crossed(size) => rustpython_vm::signal::request_memory_error(size),
+        microloop_core::heap::HeapEvent::Refused(size) => rustpython_vm::signal::note_refused_allocation(size),
+    }
+}
+
 /// An interpreter with microloop's modules, bound to the thread that built it.
 pub struct Runtime {
     interp: Interpreter,
@@ -315,6 +328,48 @@ impl Runtime {
     /// Runs `f` with the VM.
     pub fn enter<R>(&self, f: impl FnOnce(&VirtualMachine) -> R) -> R {
         self.interp.enter(f)
+    }
+
+    /// Makes a signal the interpreter handles (SIGINT, Ctrl-C) wake the loop at once when it
+    /// is asleep in the poller, so that its KeyboardInterrupt is raised then. Without it, a
+    /// signal that lands after the loop's last look at the interpreter's signals and before it
+    /// blocks waits for the loop's next wake-up (the end of an `asyncio.sleep(20)`).
+    ///
+    /// For a command line: the interpreter's signal handler writes each signal's number to a
+    /// pipe (`signal.set_wakeup_fd`, a setting of the whole process, which only the main
+    /// thread may make), and a thread reading it wakes the poller. Both stay until the
+    /// process exits: call it once per process.
+    pub fn wake_on_signals(&self) -> std::io::Result<()> {
+        use std::io::Read;
+        use std::os::fd::AsRawFd;
+        let Some(notifier) = asyncio::core::with_sched(|sched| sched.notifier()) else {
+            return Err(std::io::Error::other("no scheduler on this thread"));
+        };
+        let (mut reader, writer) = std::io::pipe()?;
+        // SAFETY: sets a flag on a descriptor the writer owns; the handler needs non-blocking.
+        if unsafe { libc::fcntl(writer.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) } < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        self.enter(|vm| -> PyResult<()> {
+            let set_wakeup_fd = vm.import("_signal", 0)?.get_attr("set_wakeup_fd", vm)?;
+            set_wakeup_fd.call((writer.as_raw_fd(),), vm)?;
+            Ok(())
+        })
+        .map_err(|_| std::io::Error::other("the interpreter refused the signal wake-up descriptor"))?;
+        // The handler writes to the descriptor for as long as the process lives.
+        std::mem::forget(writer);
+        std::thread::Builder::new().name("microloop-signals".into()).spawn(move || {
+            let mut signals = [0u8; 64];
+            loop {
+                match reader.read(&mut signals) {
+                    Ok(0) => return,
+                    Ok(_) => notifier.notify(),
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => return,
+                }
+            }
+        })?;
+        Ok(())
     }
 
     /// Runs a script file as `__main__`.
@@ -430,13 +485,17 @@ pub struct ScriptException {
     pub message: String,
     /// The whole traceback, in MicroPython's format, ending with a newline.
     pub traceback: String,
+    /// A KeyboardInterrupt (Ctrl-C, SIGINT), or an instance of a subclass of it.
+    pub keyboard_interrupt: bool,
 }
 
 impl Error {
-    /// The process exit status this error stands for: 1 for an exception, SystemExit's
+    /// The process exit status this error stands for: 1 for an exception, 130 for a
+    /// KeyboardInterrupt (the status a shell gives a process SIGINT ended), SystemExit's
     /// status, 2 for a file that cannot be opened (as MicroPython's unix port exits).
     pub fn exit_code(&self) -> ExitCode {
         match self {
+            Error::Exception(e) if e.keyboard_interrupt => 130,
             Error::Exception(_) => 1,
             Error::Exit { code, .. } => *code,
             Error::Interrupted { .. } => 130,
@@ -489,6 +548,7 @@ fn outcome(vm: &VirtualMachine, result: PyResult<()>) -> Result<(), Error> {
         type_name: exc.class().name().to_string(),
         message,
         traceback: traceback::format_exception(vm, &exc),
+        keyboard_interrupt: exc.fast_isinstance(vm.ctx.exceptions.keyboard_interrupt),
     }))
 }
 

@@ -160,19 +160,19 @@ mod mltime {
     /// Milliseconds on the loop's clock, wrapping at 2**30.
     #[pyfunction]
     fn ticks_ms() -> i64 {
-        ticks_wrap(sched().now_us() / 1000)
+        ticks_wrap(sched().read_us() / 1000)
     }
 
     /// Microseconds on the loop's clock, wrapping at 2**30.
     #[pyfunction]
     fn ticks_us() -> i64 {
-        ticks_wrap(sched().now_us())
+        ticks_wrap(sched().read_us())
     }
 
     /// The finest counter available: microseconds here.
     #[pyfunction]
     fn ticks_cpu() -> i64 {
-        ticks_wrap(sched().now_us())
+        ticks_wrap(sched().read_us())
     }
 
     /// `ticks + delta` modulo 2**30. OverflowError if `delta` is outside [-2**29, 2**29).

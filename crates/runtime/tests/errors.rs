@@ -9,7 +9,7 @@ fn an_exception_comes_back_with_type_message_and_traceback() {
     let err = rt.run_source("def f():\n    raise ValueError('bad value')\nf()\n", "host.py").unwrap_err();
     assert_eq!(err.exit_code(), 1);
     match err {
-        Error::Exception(ScriptException { type_name, message, traceback }) => {
+        Error::Exception(ScriptException { type_name, message, traceback, .. }) => {
             assert_eq!(type_name, "ValueError");
             assert_eq!(message, "bad value");
             assert_eq!(

@@ -93,9 +93,45 @@ pub fn check_signals(vm: &VirtualMachine) -> PyResult<()> {
     trigger_signals(vm)
 }
 
+/// microloop: the size of an allocation that took the process past its heap limit, reported by
+/// the embedder's allocator with [`request_memory_error`]; 0 when none is pending.
+static MEMORY_ERROR: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// microloop: the size of the last allocation the embedder's allocator refused, which
+/// `VirtualMachine::no_memory_error` names; 0 when none.
+static REFUSED: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
+/// microloop: asks the interpreter to raise `MemoryError` at its next check between
+/// instructions, naming an allocation of `size` bytes. Allocation-free and lock-free, so an
+/// allocator may call it.
+pub fn request_memory_error(size: usize) {
+    MEMORY_ERROR.store(size.max(1), Ordering::Relaxed);
+    set_triggered();
+}
+
+/// microloop: records that the allocator refused `size` bytes, for the `MemoryError` the
+/// refusal becomes. Allocation-free and lock-free.
+pub fn note_refused_allocation(size: usize) {
+    REFUSED.store(size.max(1), Ordering::Relaxed);
+}
+
+/// The size recorded by [`note_refused_allocation`], once.
+pub(crate) fn take_refused_allocation() -> Option<usize> {
+    match REFUSED.swap(0, Ordering::Relaxed) {
+        0 => None,
+        size => Some(size),
+    }
+}
+
 #[inline(never)]
 #[cold]
 fn trigger_signals(vm: &VirtualMachine) -> PyResult<()> {
+    let size = MEMORY_ERROR.swap(0, Ordering::Relaxed);
+    if size != 0 {
+        // Signals that arrived with it are handled at the next check.
+        set_triggered();
+        return Err(vm.new_memory_error(format!("memory allocation failed, allocating {size} bytes")));
+    }
     if IN_SIGNAL_HANDLER.with(|h| h.replace(true)) {
         // Already inside a signal handler — defer pending signals
         set_triggered();

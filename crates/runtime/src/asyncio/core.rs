@@ -152,6 +152,13 @@ impl Scheduler {
         self.clock.now_us()
     }
 
+    /// The time as the running task (or code outside tasks) reads it ([`Clock::read_us`]:
+    /// polling a virtual clock moves it).
+    pub fn read_us(&self) -> u64 {
+        let reader = self.cur_task.borrow().as_ref().map_or(0, |t| t.get_id() as u64);
+        self.clock.read_us(reader)
+    }
+
     /// A handle other threads use to wake the poller.
     pub fn notifier(&self) -> Notifier {
         self.reactor.borrow().notifier()

@@ -1154,6 +1154,10 @@ impl VirtualMachine {
     /// raise itself does not allocate; falls back to a fresh allocation when
     /// the freelist is empty (#8536).
     pub fn no_memory_error(&self) -> PyBaseExceptionRef {
+        // microloop: name the refused allocation as MicroPython does, when the allocator said.
+        if let Some(size) = crate::signal::take_refused_allocation() {
+            return self.new_memory_error(format!("memory allocation failed, allocating {size} bytes"));
+        }
         let exc: PyObjectRef = PyMemoryError::empty(self)
             .into_ref_with_type_lazy_dict(self, self.ctx.exceptions.memory_error.to_owned())
             .expect("MemoryError is a static type whose payload size matches PyMemoryError")
