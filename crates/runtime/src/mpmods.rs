@@ -15,6 +15,28 @@ pub(crate) fn extend_std_modules(vm: &VirtualMachine) -> PyResult<()> {
     }
     let print_exception = ext.get_attr("print_exception", vm)?;
     vm.sys_module.set_attr("print_exception", print_exception, vm)?;
+    set_implementation(vm)
+}
+
+/// The version of MicroPython whose asyncio API and behaviour microloop follows, as
+/// `sys.implementation.version` gives it.
+const MICROPYTHON_VERSION: (u8, u8, u8) = (1, 28, 0);
+
+/// `sys.implementation` as MicroPython's unix port describes itself, for the libraries that
+/// choose their MicroPython code path by `sys.implementation.name`: `name` is `micropython`,
+/// `version` a 4-tuple, `_machine` names the platform and microloop, `_build` the build. The
+/// VM's own fields (`cache_tag`, which the import system reads) stay. `_mpy` is left out on
+/// purpose: microloop loads no `.mpy` files, and `mip` asks for compiled packages when the
+/// attribute is there and for source when it is not.
+fn set_implementation(vm: &VirtualMachine) -> PyResult<()> {
+    let implementation = vm.sys_module.get_attr("implementation", vm)?;
+    let (major, minor, micro) = MICROPYTHON_VERSION;
+    let version: rustpython_vm::PyObjectRef = vm.new_tuple((major, minor, micro, vm.ctx.new_str(""))).into();
+    let machine = format!("linux [microloop {} on RustPython 0.6.0] version", env!("CARGO_PKG_VERSION"));
+    implementation.set_attr("name", vm.ctx.new_str("micropython"), vm)?;
+    implementation.set_attr("version", version, vm)?;
+    implementation.set_attr("_machine", vm.ctx.new_str(machine), vm)?;
+    implementation.set_attr("_build", vm.ctx.new_str("microloop"), vm)?;
     Ok(())
 }
 
