@@ -5120,15 +5120,26 @@ impl<'warnings> Compiler<'warnings> {
     ) -> CompileResult<()> {
         // Always enter function scope
         self.enter_function(name, parameters)?;
+        // microloop: an `async def` holding `yield` with `return <value>`, or `yield from`, is
+        // compiled as MicroPython compiles it, a generator (symbol table's `mp_generator`):
+        // its code is a plain generator's, while `await`, `async for` and `async with` stay
+        // allowed in it (`in_async_scope`).
+        let mp_generator = is_async && self.current_symbol_table().mp_generator;
+        let is_coroutine = is_async && !mp_generator;
         self.current_code_info()
             .flags
-            .set(bytecode::CodeFlags::COROUTINE, is_async);
+            .set(bytecode::CodeFlags::COROUTINE, is_coroutine);
+        if mp_generator {
+            self.current_code_info()
+                .flags
+                .insert(bytecode::CodeFlags::GENERATOR);
+        }
 
         // Set up context
         let prev_ctx = self.ctx;
         self.ctx = CompileContext {
             in_class: prev_ctx.in_class,
-            func: if is_async {
+            func: if is_coroutine {
                 FunctionContext::AsyncFunction
             } else {
                 FunctionContext::Function
@@ -6394,6 +6405,7 @@ impl<'warnings> Compiler<'warnings> {
 
         if is_async {
             if self.ctx.func != FunctionContext::AsyncFunction
+                && !self.in_mp_generator_async_def()
                 && !self.allows_top_level_await_in_current_context()
             {
                 return Err(self.error(CodegenErrorType::InvalidAsyncWith));
@@ -6577,6 +6589,7 @@ impl<'warnings> Compiler<'warnings> {
 
         if is_async {
             if self.ctx.func != FunctionContext::AsyncFunction
+                && !self.in_mp_generator_async_def()
                 && !self.allows_top_level_await_in_current_context()
             {
                 return Err(self.error(CodegenErrorType::InvalidAsyncFor));
@@ -9032,7 +9045,15 @@ impl<'warnings> Compiler<'warnings> {
                 );
             }
             ast::Expr::Await(ast::ExprAwait { value, .. }) => {
-                if self.ctx.func != FunctionContext::AsyncFunction
+                if self.ctx.func == FunctionContext::Function {
+                    // microloop: `await` in a plain def or a lambda (or in an `async def`
+                    // compiled as a generator) is MicroPython's `yield from`: the function is
+                    // a generator. The symbol table has already rejected `await` in the other
+                    // scopes compiled as `Function` (annotations, type parameters). The code
+                    // below is unchanged: GET_AWAITABLE takes any awaitable, and the VM lets it
+                    // take a generator or an iterable object too.
+                    self.mark_generator();
+                } else if self.ctx.func != FunctionContext::AsyncFunction
                     && !self.allows_top_level_await_in_current_context()
                 {
                     return Err(self.error(CodegenErrorType::InvalidAwait));
@@ -12190,6 +12211,14 @@ impl<'warnings> Compiler<'warnings> {
         self.opts.allow_top_level_await
             && self.ctx.func == FunctionContext::NoFunction
             && !self.ctx.in_class
+    }
+
+    /// microloop: whether the statement being compiled is in the body of an `async def`
+    /// compiled as a generator (MicroPython's meaning, see `SymbolTable::mp_generator`), where
+    /// `async for` and `async with` stay allowed. A statement's context is a function body's
+    /// own, where `in_async_scope` is the def's `async`.
+    fn in_mp_generator_async_def(&self) -> bool {
+        self.ctx.func == FunctionContext::Function && self.ctx.in_async_scope
     }
 
     fn current_code_info(&mut self) -> &mut ir::CodeInfo {

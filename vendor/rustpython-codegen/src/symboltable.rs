@@ -86,6 +86,14 @@ pub struct SymbolTable {
     /// Whether this scope contains a return statement with a value.
     pub returns_value: bool,
 
+    /// microloop: whether this scope contains `yield from`.
+    pub has_yield_from: bool,
+
+    /// microloop: an `async def` compiled as a generator, as MicroPython compiles every
+    /// `async def`: set when it holds `yield` together with `return <value>`, or `yield from`,
+    /// which CPython rejects in an `async def` (so no CPython program has such a function).
+    pub mp_generator: bool,
+
     /// Whether this block visited at least one annotation expression.
     pub annotations_used: bool,
 
@@ -151,6 +159,8 @@ impl SymbolTable {
             is_generator: false,
             is_coroutine: false,
             returns_value: false,
+            has_yield_from: false,
+            mp_generator: false,
             annotations_used: false,
             scope_info: None,
             in_unevaluated_annotation: false,
@@ -1708,6 +1718,12 @@ impl SymbolTableBuilder {
                         self.tables.last_mut().unwrap().is_coroutine = true;
                     }
                     self.scan_statements(body)?;
+                    if *is_async {
+                        // microloop: MicroPython's generator-based `async def` (see `mp_generator`).
+                        let table = self.tables.last_mut().unwrap();
+                        table.mp_generator =
+                            table.is_generator && (table.returns_value || table.has_yield_from);
+                    }
                     self.leave_scope();
                     if type_params.is_some() {
                         self.leave_scope();
@@ -2243,8 +2259,14 @@ impl SymbolTableBuilder {
                             expression.range(),
                         ));
                     }
+                    // microloop: MicroPython compiles `await` in a plain `def` or a lambda as
+                    // `yield from`, which makes it a generator. CPython rejects that `await`, so
+                    // no CPython program changes meaning. A comprehension keeps CPython's rules.
+                    let yield_from_await =
+                        matches!(current_scope, CompilerScope::Function | CompilerScope::Lambda);
                     if current_scope != CompilerScope::AsyncFunction
                         && current_scope != CompilerScope::Comprehension
+                        && !yield_from_await
                         && !self.allows_top_level_await()
                     {
                         return Err(self.error_ranged(
@@ -2253,7 +2275,11 @@ impl SymbolTableBuilder {
                         ));
                     }
                     self.scan_expression(value, context)?;
-                    self.tables.last_mut().unwrap().is_coroutine = true;
+                    if yield_from_await {
+                        self.tables.last_mut().unwrap().is_generator = true;
+                    } else {
+                        self.tables.last_mut().unwrap().is_coroutine = true;
+                    }
                 }
                 Expr::Yield(ExprYield { value, .. }) => {
                     if let Some(expression) = value {
@@ -2275,6 +2301,7 @@ impl SymbolTableBuilder {
                 Expr::YieldFrom(ExprYieldFrom { value, .. }) => {
                     self.scan_expression(value, context)?;
                     self.tables.last_mut().unwrap().is_generator = true;
+                    self.tables.last_mut().unwrap().has_yield_from = true;
                     if let Some(context_name) = self.comprehension_yield_context
                         && self
                             .tables

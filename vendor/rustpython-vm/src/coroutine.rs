@@ -604,20 +604,24 @@ pub(crate) fn compute_cr_origin(vm: &VirtualMachine) -> Option<PyTupleRef> {
 
 /// Get an awaitable iterator from an object.
 ///
-/// Returns the object itself if it's a coroutine or iterable coroutine (generator with
-/// CO_ITERABLE_COROUTINE flag). Otherwise calls `__await__()` and validates the result.
-pub(crate) fn get_awaitable_iter(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult {
-    use crate::builtins::{PyCoroutine, PyGenerator};
+/// Returns the object itself if it's a coroutine or a generator. Otherwise calls
+/// `__await__()` and validates the result.
+///
+/// microloop: MicroPython's `await x` is `yield from x`, and its programs await generators,
+/// objects whose class has only `__iter__`, and `async def`s holding `yield` (async
+/// generators here). CPython takes only a coroutine, a generator with CO_ITERABLE_COROUTINE
+/// (`types.coroutine`) and an object with `__await__`, and raises TypeError for the rest; so
+/// that order is kept, and what CPython rejects is taken too: any generator, an async
+/// generator (stepped as a generator, `PyAsyncGenAwaiter`), and an instance of a class
+/// defined in Python whose `__iter__` gives an iterator. Builtin iterables (list, str, ...)
+/// still raise TypeError: awaiting one is a bug, which in MicroPython parks the task.
+/// `pub` so that a scheduler can take the same objects as tasks.
+pub fn get_awaitable_iter(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult {
+    use crate::builtins::{PyAsyncGen, PyCoroutine, PyGenerator};
     use crate::protocol::PyIter;
+    use crate::types::PyTypeFlags;
 
-    if obj.downcastable::<PyCoroutine>()
-        || obj.downcast_ref::<PyGenerator>().is_some_and(|g| {
-            g.as_coro()
-                .code()
-                .flags
-                .contains(crate::bytecode::CodeFlags::ITERABLE_COROUTINE)
-        })
-    {
+    if obj.downcastable::<PyCoroutine>() || obj.downcastable::<PyGenerator>() {
         return Ok(obj);
     }
 
@@ -641,6 +645,16 @@ pub(crate) fn get_awaitable_iter(obj: PyObjectRef, vm: &VirtualMachine) -> PyRes
             )));
         }
         return Ok(result);
+    }
+
+    // microloop: what CPython cannot await (see above).
+    if let Some(ag) = obj.downcast_ref::<PyAsyncGen>() {
+        let awaiter = crate::builtins::asyncgenerator::PyAsyncGenAwaiter::new(ag.to_owned());
+        return Ok(awaiter.into_ref(&vm.ctx).into());
+    }
+    let cls = obj.class();
+    if cls.slots.flags.has_feature(PyTypeFlags::HEAPTYPE) && cls.slots.iter.load().is_some() {
+        return PyIter::try_from_object(vm, obj).map(|iter| iter.into());
     }
 
     Err(vm.new_type_error(format!("'{}' object can't be awaited", obj.class().name())))

@@ -4831,18 +4831,17 @@ impl ExecutingFrame<'_> {
                 // Otherwise, call iter() on it
                 let iterable = self.pop_value();
                 let iter = if iterable.class().is(vm.ctx.types.coroutine_type) {
-                    // Coroutine requires CO_COROUTINE or CO_ITERABLE_COROUTINE flag
-                    if !self.code.flags.intersects(
-                        bytecode::CodeFlags::COROUTINE | bytecode::CodeFlags::ITERABLE_COROUTINE,
-                    ) {
-                        return Err(vm.new_type_error(
-                            "cannot 'yield from' a coroutine object in a non-coroutine generator",
-                        ));
-                    }
+                    // microloop: MicroPython's `async def`s are generators, so its programs
+                    // `yield from` them in plain generators; CPython requires CO_COROUTINE or
+                    // CO_ITERABLE_COROUTINE here and raises TypeError otherwise.
                     iterable
                 } else if iterable.class().is(vm.ctx.types.generator_type) {
                     // Generator can be used directly
                     iterable
+                } else if iterable.class().is(vm.ctx.types.async_generator) {
+                    // microloop: and an `async def` holding `yield` (an async generator here)
+                    // is stepped as the generator it is in MicroPython, as `await` steps it.
+                    crate::coroutine::get_awaitable_iter(iterable, vm)?
                 } else {
                     // Otherwise, get iterator
                     PyIter::try_from_object(vm, iterable)?.into()

@@ -109,6 +109,8 @@ pub mod warn;
 pub mod windows;
 
 pub use self::convert::{TryFromBorrowedObject, TryFromObject};
+// microloop: what `await` takes, for a scheduler that takes the same as tasks.
+pub use self::coroutine::get_awaitable_iter;
 pub use self::object::{
     AsObject, Py, PyAtomicRef, PyExact, PyObject, PyObjectCell, PyObjectRef, PyPayload, PyRef,
     PyRefExact, PyResult, PyStackRef, PyWeakRef,

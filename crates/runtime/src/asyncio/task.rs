@@ -9,7 +9,7 @@ use std::rc::Rc;
 use microloop_core::{TimerKey, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyBaseExceptionRef, PyCoroutine, PyGenerator},
+    builtins::{PyAsyncGen, PyBaseExceptionRef, PyCoroutine, PyGenerator},
     protocol::PyIterReturn,
     pyclass,
     types::{IterNext, Iterable, Representable, SelfIter},
@@ -139,6 +139,10 @@ impl PyTask {
             Coro::Coroutine(c.to_owned())
         } else if let Some(g) = coro_obj.downcast_ref::<PyGenerator>() {
             Coro::Generator(g.to_owned())
+        } else if coro_obj.downcastable::<PyAsyncGen>() {
+            // An `async def` holding `yield`: MicroPython runs it as the generator it is there;
+            // the VM's awaiter steps it so (send/throw), as `await` does.
+            Coro::Sendable(rustpython_vm::get_awaitable_iter(coro_obj.clone(), vm)?)
         } else if vm.get_attribute_opt(&coro_obj, "send")?.is_some()
             && vm.get_attribute_opt(&coro_obj, "throw")?.is_some()
         {

@@ -2,7 +2,7 @@ use super::{PyCode, PyGenerator, PyGenericAlias, PyStrRef, PyType, PyTypeRef};
 use crate::{
     AsObject, Context, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::PyBaseExceptionRef,
-    class::PyClassImpl,
+    class::{PyClassImpl, StaticType},
     common::lock::PyMutex,
     coroutine::{Coro, warn_deprecated_throw_signature},
     frame::FrameObjectRef,
@@ -461,6 +461,133 @@ impl Destructor for PyAsyncGenASend {
     }
 }
 
+/// microloop: what `await` makes of an async generator object. MicroPython compiles every
+/// `async def` as a generator, so its programs await (and run as tasks) `async def`s that hold
+/// `yield`, which CPython makes async generators that cannot be awaited (TypeError: no CPython
+/// program changes meaning). This steps the async generator's frame as a generator: a value
+/// it yields goes to whoever drives the awaiting coroutine (the scheduler), a value sent in
+/// comes back as the `yield`'s value, an exception thrown in is raised at the `yield`, and the
+/// await's result is None when the frame ends. While it is driven this way the async
+/// generator counts as running (`ag_running`), so `async for`, `asend` or a second await on it
+/// raise RuntimeError meanwhile.
+#[pyclass(module = false, name = "async_generator_awaiter", traverse = "manual")]
+#[derive(Debug)]
+pub struct PyAsyncGenAwaiter {
+    ag: PyAsyncGenRef,
+    state: AtomicCell<AwaitableState>,
+}
+
+unsafe impl Traverse for PyAsyncGenAwaiter {
+    fn traverse(&self, tracer_fn: &mut TraverseFn<'_>) {
+        self.ag.traverse(tracer_fn);
+    }
+}
+
+impl PyPayload for PyAsyncGenAwaiter {
+    #[inline]
+    fn class(_ctx: &Context) -> &'static Py<PyType> {
+        Self::static_type()
+    }
+}
+
+impl PyAsyncGenAwaiter {
+    #[must_use]
+    pub fn new(ag: PyAsyncGenRef) -> Self {
+        Self {
+            ag,
+            state: AtomicCell::new(AwaitableState::Init),
+        }
+    }
+
+    /// Before a step: the first one claims the async generator.
+    fn enter(&self, vm: &VirtualMachine) -> PyResult<()> {
+        match self.state.load() {
+            AwaitableState::Iter => Ok(()),
+            AwaitableState::Closed => {
+                Err(vm.new_runtime_error("cannot reuse already awaited async generator"))
+            }
+            AwaitableState::Init => {
+                if self.ag.running_async.swap(true, Ordering::Relaxed) {
+                    self.state.store(AwaitableState::Closed);
+                    return Err(vm.new_runtime_error("async generator is already running"));
+                }
+                self.state.store(AwaitableState::Iter);
+                Ok(())
+            }
+        }
+    }
+
+    /// After a step: a yielded value is unwrapped; an end (return or exception) lets the
+    /// async generator go, finished.
+    fn leave(&self, res: PyResult<PyIterReturn>) -> PyResult<PyIterReturn> {
+        match res {
+            Ok(PyIterReturn::Return(v)) => Ok(PyIterReturn::Return(
+                match v.downcast_ref::<PyAsyncGenWrappedValue>() {
+                    Some(wrapped) => wrapped.0.clone(),
+                    None => v,
+                },
+            )),
+            done => {
+                self.state.store(AwaitableState::Closed);
+                self.ag.ag_closed.store(true);
+                self.ag.running_async.store(false, Ordering::Relaxed);
+                done
+            }
+        }
+    }
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl Py<PyAsyncGenAwaiter> {
+    #[pymethod]
+    fn send(&self, val: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        self.enter(vm)?;
+        let res = self.ag.inner.send(self.ag.as_object(), val, vm);
+        self.leave(res)
+    }
+
+    #[pymethod]
+    fn throw(
+        &self,
+        exc_type: PyObjectRef,
+        exc_val: OptionalArg,
+        exc_tb: OptionalArg,
+        vm: &VirtualMachine,
+    ) -> PyResult<PyIterReturn> {
+        warn_deprecated_throw_signature(&exc_val, &exc_tb, vm)?;
+        self.enter(vm)?;
+        let res = self.ag.inner.throw(
+            self.ag.as_object(),
+            exc_type,
+            exc_val.unwrap_or_none(vm),
+            exc_tb.unwrap_or_none(vm),
+            vm,
+        );
+        self.leave(res)
+    }
+
+    #[pymethod]
+    fn close(&self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        if matches!(self.state.load(), AwaitableState::Closed) {
+            return Ok(vm.ctx.none());
+        }
+        let res = self.ag.inner.close(self.ag.as_object(), vm);
+        if matches!(self.state.load(), AwaitableState::Iter) {
+            self.ag.running_async.store(false, Ordering::Relaxed);
+        }
+        self.state.store(AwaitableState::Closed);
+        self.ag.ag_closed.store(true);
+        res
+    }
+}
+
+impl SelfIter for PyAsyncGenAwaiter {}
+impl IterNext for PyAsyncGenAwaiter {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        zelf.send(vm.ctx.none(), vm)
+    }
+}
+
 #[pyclass(module = false, name = "async_generator_athrow", traverse = "manual")]
 #[derive(Debug)]
 pub(crate) struct PyAsyncGenAThrow {
@@ -896,6 +1023,9 @@ pub(crate) fn init(ctx: &'static Context) {
     PyAsyncGenAThrow::extend_class(ctx, ctx.types.async_generator_athrow);
     PyAnextAwaitable::extend_class(ctx, ctx.types.anext_awaitable);
     PyAsyncGenWrappedValue::extend_class(ctx, ctx.types.async_generator_wrapped_value);
+    // microloop: `await` on an async generator (see `PyAsyncGenAwaiter`). Its type is not in
+    // the `TypeZoo`: made here, as the zoo's types are, from inside the context's genesis.
+    PyAsyncGenAwaiter::extend_class(ctx, PyAsyncGenAwaiter::init_builtin_type());
     ctx.types
         .async_generator
         .slots
