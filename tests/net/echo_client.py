@@ -29,8 +29,9 @@ async def main():
         kwargs["server_hostname"] = TLS[1]
         if len(TLS) > 2:
             ssl_ctx.load_cert_chain(TLS[2], TLS[3])
-    reader, writer = await asyncio.open_connection("127.0.0.1", PORT, ssl=ssl_ctx, **kwargs)
     try:
+        # CPython runs the TLS handshake here, MicroPython and microloop at the first write.
+        reader, writer = await asyncio.open_connection("127.0.0.1", PORT, ssl=ssl_ctx, **kwargs)
         for p in payloads():
             writer.write(p)
             await writer.drain()

@@ -89,12 +89,32 @@ pub fn finish_connect(sock: &Socket) -> io::Result<bool> {
 
 /// A non-blocking listening socket on `addr` with `SO_REUSEADDR`, so a restarted server can
 /// bind at once while old connections linger in TIME_WAIT.
+///
+/// The kernel's accept queue is at least the system's maximum ([`somaxconn`]) whatever
+/// `backlog` says; a larger `backlog` is passed on as it is. MicroPython's `start_server`
+/// asks for 5, a size made for a microcontroller's memory: on a host, the kernel drops the
+/// connection attempts that find the queue full, and each client waits for its SYN
+/// retransmission (1 s, then 3 s, 7 s...), so a burst of a few hundred clients took most of a
+/// minute. The queue costs nothing until connections wait in it.
 pub fn listen(addr: SocketAddr, backlog: i32) -> io::Result<Socket> {
     let sock = Socket::new(Domain::for_address(addr), Type::STREAM.nonblocking().cloexec(), Some(Protocol::TCP))?;
     sock.set_reuse_address(true)?;
     sock.bind(&SockAddr::from(addr))?;
-    sock.listen(backlog.max(0))?;
+    sock.listen(backlog.max(somaxconn()))?;
     Ok(sock)
+}
+
+/// The largest accept queue the kernel grants: `/proc/sys/net/core/somaxconn` where it can be
+/// read (Linux caps every `listen` there), else the C library's `SOMAXCONN`. Read once.
+pub fn somaxconn() -> i32 {
+    static MAX: std::sync::OnceLock<i32> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/net/core/somaxconn")
+            .ok()
+            .and_then(|s| s.trim().parse::<i32>().ok())
+            .filter(|&n| n > 0)
+            .unwrap_or(libc::SOMAXCONN)
+    })
 }
 
 /// What one `accept` on a non-blocking listener gave.
@@ -185,6 +205,34 @@ mod tests {
         assert_eq!(unsafe { libc::poll(&mut pfd, 1, 5000) }, 1);
         let err = finish_connect(&sock).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+    }
+
+    /// The accept queue the kernel gave a listener (`TCP_INFO` reports it for listening
+    /// sockets in `tcpi_sacked`).
+    fn accept_queue(l: &Socket) -> u32 {
+        // SAFETY: tcp_info is plain data; getsockopt writes at most `len` bytes into it.
+        unsafe {
+            let mut info: libc::tcp_info = std::mem::zeroed();
+            let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
+            let r = libc::getsockopt(
+                std::os::fd::AsRawFd::as_raw_fd(l),
+                libc::IPPROTO_TCP,
+                libc::TCP_INFO,
+                (&mut info as *mut libc::tcp_info).cast(),
+                &mut len,
+            );
+            assert_eq!(r, 0, "{}", io::Error::last_os_error());
+            info.tcpi_sacked
+        }
+    }
+
+    #[test]
+    fn the_accept_queue_is_at_least_somaxconn() {
+        assert!(somaxconn() >= 128, "{}", somaxconn());
+        for asked in [0, 1, 5, 128] {
+            let l = listen((Ipv4Addr::LOCALHOST, 0).into(), asked).unwrap();
+            assert_eq!(accept_queue(&l), somaxconn() as u32, "listen({asked})");
+        }
     }
 
     #[test]

@@ -10,11 +10,19 @@
 //! ([`Conn::set_read_epoch`]); until it moves on, a read reports `Blocked` without asking the
 //! kernel for the `WouldBlock` it would get.
 //!
+//! The shortcut never waits for an event already taken in. Bytes that arrive between the
+//! poll and the short read are read by it, but their event stays queued in the poller and
+//! moves the epoch on later: a wake-up for nothing, never a lost one. The end of the stream
+//! and a reset come as a hang-up event, after which the caller passes no epoch and every read
+//! asks the kernel, so the last bytes and the close arriving together are read to the end.
+//!
 //! Received bytes wait in the read buffer until taken, so a reader that is cancelled half-way
-//! through a line loses nothing. Written bytes wait in the write buffer until the kernel (or
-//! rustls) accepts them: the buffer holds exactly what the script wrote and has not been sent.
+//! through a line loses nothing. A read that fails (a reset, a TLS error) drops them, as a
+//! MicroPython read loses what it had gathered when the descriptor fails. Written bytes wait
+//! in the write buffer until the kernel (or rustls) accepts them: the buffer holds exactly what
+//! the script wrote and has not been sent.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
@@ -182,15 +190,28 @@ impl Transport {
 }
 
 /// `io::Read`/`io::Write` over a transport, for rustls and for plain transfers. Writes to
-/// sockets use `MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, never a signal.
-struct RawIo<'a>(&'a Transport);
+/// sockets use `MSG_NOSIGNAL`: a closed peer is an `EPIPE` error, never a signal. The flag is
+/// the connection's reset taken from the socket before anyone read ([`Conn::finish_connect`]):
+/// it is reported where the kernel would have reported it, by the first read that finds the
+/// end or the first write that finds the socket shut.
+struct RawIo<'a>(&'a Transport, &'a Cell<bool>);
+
+impl RawIo<'_> {
+    fn reset(&self) -> io::Error {
+        self.1.set(false);
+        io::Error::from_raw_os_error(libc::ECONNRESET)
+    }
+}
 
 impl Read for RawIo<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self.0 {
             Transport::Socket(s) => {
                 let mut s: &Socket = s;
-                s.read(buf)
+                match s.read(buf) {
+                    Ok(0) if self.1.get() && !buf.is_empty() => Err(self.reset()),
+                    other => other,
+                }
             }
             Transport::Fd(f) => {
                 // SAFETY: reading into a valid, writable slice of the given length.
@@ -204,7 +225,10 @@ impl Read for RawIo<'_> {
 impl Write for RawIo<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self.0 {
-            Transport::Socket(s) => s.send_with_flags(buf, libc::MSG_NOSIGNAL),
+            Transport::Socket(s) => match s.send_with_flags(buf, libc::MSG_NOSIGNAL) {
+                Err(e) if self.1.get() && e.raw_os_error() == Some(libc::EPIPE) => Err(self.reset()),
+                other => other,
+            },
             Transport::Fd(f) => {
                 // SAFETY: writing from a valid slice of the given length.
                 let n = unsafe { libc::write(f.fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
@@ -241,6 +265,12 @@ pub struct Conn {
     wbuf: Buf,
     /// TLS only: the session has ended (close_notify or the socket's end-of-file).
     tls_eof: bool,
+    /// TLS only: the session failed here and a fatal alert went to the peer, which may still
+    /// be sending (see [`Conn::sent_fatal_alert`]).
+    alert_sent: bool,
+    /// A reset that arrived before the connect was looked at, kept for the first read or
+    /// write (see [`Conn::finish_connect`]).
+    reset: Cell<bool>,
     /// The reactor's count of read events for the descriptor, as last passed by the caller
     /// (None: unknown, so every read asks the kernel).
     read_epoch: Option<u64>,
@@ -264,6 +294,8 @@ impl Conn {
             rbuf: Buf::default(),
             wbuf: Buf::default(),
             tls_eof: false,
+            alert_sent: false,
+            reset: Cell::new(false),
             read_epoch: None,
             received: 0,
             sent: 0,
@@ -284,6 +316,59 @@ impl Conn {
     /// The transport (to read socket addresses).
     pub fn transport(&self) -> &Transport {
         &self.io
+    }
+
+    /// After a connecting socket turned writable: `Ok(true)` once connected, `Ok(false)` while
+    /// in progress, or what ended the attempt (see [`crate::net::finish_connect`]). A
+    /// connection that was made and then reset before this looked (a server that accepted and
+    /// reset at once) was made: `ECONNRESET` only ever ends an established connection (a
+    /// refused attempt is `ECONNREFUSED`). Looking took the reset from the socket, so the
+    /// stream keeps it for the first read that reaches the end of what the peer sent, or the
+    /// first write, as the kernel would have reported it to MicroPython, which does not look.
+    pub fn finish_connect(&mut self) -> io::Result<bool> {
+        let Transport::Socket(sock) = &self.io else { return Err(io::Error::from_raw_os_error(libc::EBADF)) };
+        match crate::net::finish_connect(sock) {
+            Err(e) if e.raw_os_error() == Some(libc::ECONNRESET) => {
+                self.reset.set(true);
+                Ok(true)
+            }
+            other => other,
+        }
+    }
+
+    /// Whether this side's TLS session failed and sent the peer a fatal alert. The peer may
+    /// still be sending the rest of its handshake: closing now would answer that with a reset,
+    /// which can reach the peer before it reads the alert. See [`Conn::discard_input`].
+    pub fn sent_fatal_alert(&self) -> bool {
+        self.alert_sent
+    }
+
+    /// Shuts down the sending side of a socket (the peer reads the end of the stream after
+    /// what was sent), leaving the receiving side open.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        match &self.io {
+            Transport::Socket(s) => s.shutdown(std::net::Shutdown::Write),
+            Transport::Fd(_) => Ok(()),
+        }
+    }
+
+    /// Reads and drops what the descriptor has, below any TLS session: `Ready` at the end of
+    /// the stream, `Blocked` once nothing is left for now. For a stream that is being closed
+    /// but whose peer is still sending (a descriptor closed with unread bytes, or receiving
+    /// bytes after its close, makes the kernel send a reset).
+    pub fn discard_input(&mut self) -> StreamResult<()> {
+        self.rbuf = Buf::default();
+        SCRATCH.with(|scratch| {
+            let mut scratch = scratch.borrow_mut();
+            loop {
+                match retry(|| RawIo(&self.io, &self.reset).read(&mut scratch[..])) {
+                    Ok(0) => return Ok(Step::Ready(())),
+                    Ok(_) => {}
+                    Err(e) if is_would_block(&e) => return Ok(Step::Blocked(Interest::Read)),
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        })
     }
 
     /// The peer's address, for sockets.
@@ -367,8 +452,17 @@ impl Conn {
 
     /// As [`Conn::fill`], taking at most `limit` bytes from a plain transport (at least one).
     /// `Stream.read(n)` asks for no more than `n`, as MicroPython does, so bytes it did not ask
-    /// for stay in the kernel, where a later reset discards them. TLS reads whole records.
+    /// for stay in the kernel. TLS reads whole records. A failure drops the bytes received and
+    /// not yet taken (see the module's documentation).
     pub fn fill_upto(&mut self, limit: usize) -> StreamResult<usize> {
+        let filled = self.fill_from_transport(limit);
+        if filled.is_err() {
+            self.rbuf = Buf::default();
+        }
+        filled
+    }
+
+    fn fill_from_transport(&mut self, limit: usize) -> StreamResult<usize> {
         if self.tls.is_some() {
             return self.tls_fill();
         }
@@ -379,7 +473,7 @@ impl Conn {
         let limit = limit.clamp(1, CHUNK);
         SCRATCH.with(|scratch| {
             let mut scratch = scratch.borrow_mut();
-            match retry(|| RawIo(&self.io).read(&mut scratch[..limit])) {
+            match retry(|| RawIo(&self.io, &self.reset).read(&mut scratch[..limit])) {
                 Ok(n) => {
                     if socket && n > 0 && n < limit {
                         self.drained_at = self.read_epoch;
@@ -410,7 +504,7 @@ impl Conn {
             }
             return Ok(());
         }
-        let sent = match retry(|| RawIo(&self.io).write(data)) {
+        let sent = match retry(|| RawIo(&self.io, &self.reset).write(data)) {
             Ok(n) => n,
             Err(e) if is_would_block(&e) => 0,
             Err(e) => return Err(e.into()),
@@ -427,7 +521,7 @@ impl Conn {
             return self.tls_flush();
         }
         while !self.wbuf.is_empty() {
-            match retry(|| RawIo(&self.io).write(self.wbuf.as_slice())) {
+            match retry(|| RawIo(&self.io, &self.reset).write(self.wbuf.as_slice())) {
                 Ok(n) => {
                     self.wbuf.consume(n);
                     self.sent += n as u64;
@@ -447,7 +541,7 @@ impl Conn {
                 return Ok(Step::Ready(()));
             }
             if tls.wants_write() {
-                match retry(|| tls.write_tls(&mut RawIo(&self.io))) {
+                match retry(|| tls.write_tls(&mut RawIo(&self.io, &self.reset))) {
                     Ok(_) => continue,
                     Err(e) if is_would_block(&e) => return Ok(Step::Blocked(Interest::Write)),
                     Err(e) => return Err(e.into()),
@@ -503,7 +597,7 @@ impl Conn {
             }
             let mut write_blocked = false;
             while tls.wants_write() {
-                match retry(|| tls.write_tls(&mut RawIo(&self.io))) {
+                match retry(|| tls.write_tls(&mut RawIo(&self.io, &self.reset))) {
                     Ok(_) => {}
                     Err(e) if is_would_block(&e) => {
                         write_blocked = true;
@@ -512,7 +606,7 @@ impl Conn {
                     Err(e) => return Err(e.into()),
                 }
             }
-            match retry(|| tls.read_tls(&mut RawIo(&self.io))) {
+            match retry(|| tls.read_tls(&mut RawIo(&self.io, &self.reset))) {
                 Ok(0) => {
                     self.tls_eof = true;
                     if tls.is_handshaking() {
@@ -525,7 +619,8 @@ impl Conn {
                 Ok(_) => {
                     if let Err(e) = tls.process_new_packets() {
                         // Tell the peer why (best effort), then fail.
-                        while tls.wants_write() && matches!(tls.write_tls(&mut RawIo(&self.io)), Ok(n) if n > 0) {}
+                        self.alert_sent = tls.wants_write();
+                        while tls.wants_write() && matches!(tls.write_tls(&mut RawIo(&self.io, &self.reset)), Ok(n) if n > 0) {}
                         return Err(StreamError::Tls(e));
                     }
                 }
@@ -549,7 +644,7 @@ impl Conn {
                 self.wbuf.consume(n);
             }
             if tls.wants_write() {
-                match retry(|| tls.write_tls(&mut RawIo(&self.io))) {
+                match retry(|| tls.write_tls(&mut RawIo(&self.io, &self.reset))) {
                     Ok(_) => continue,
                     Err(e) if is_would_block(&e) => return Ok(Step::Blocked(Interest::Write)),
                     Err(e) => return Err(e.into()),

@@ -200,12 +200,22 @@ impl TlsSettings {
     }
 
     /// A server configuration for these settings; fails without a certificate chain.
+    ///
+    /// A server that verifies client certificates speaks TLS 1.2, as MicroPython's mbedTLS
+    /// does, so that a client it refuses learns it during the handshake: under TLS 1.3 the
+    /// client finishes its handshake before the server has looked at its certificate, and the
+    /// server's alert reaches it only at its next read (its `write` and `drain` succeed). A
+    /// server that asks for no certificate offers TLS 1.3 and 1.2.
     pub fn server_config(&self) -> Result<Arc<ServerConfig>, TlsSetupError> {
         let Some(key) = &self.key else {
             return Err(setup_err("a server context needs load_cert_chain first"));
         };
+        let versions: &[&rustls::SupportedProtocolVersion] = match self.verify {
+            VerifyMode::None => rustls::DEFAULT_VERSIONS,
+            VerifyMode::Optional | VerifyMode::Required => &[&rustls::version::TLS12],
+        };
         let builder = ServerConfig::builder_with_provider(provider())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .map_err(|e| setup_err(e.to_string()))?;
         let builder = match self.verify {
             VerifyMode::None => builder.with_no_client_auth(),

@@ -390,3 +390,112 @@ fn tls_a_client_leaving_mid_handshake_is_an_error_for_the_server() {
     let err = block(&mut server, Conn::fill).unwrap_err();
     assert!(matches!(err, StreamError::HandshakeEof), "{err:?}");
 }
+
+#[test]
+fn a_failed_read_drops_the_bytes_it_had_received() {
+    let (a, b) = tcp_pair();
+    let mut a = Conn::new(Transport::Socket(a));
+    (&b).write_all(b"partial").unwrap();
+    wait(a.raw_fd(), Interest::Read);
+    assert_eq!(a.fill().unwrap(), Step::Ready(7));
+    b.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    drop(b);
+    wait_hangup(a.raw_fd());
+    let err = a.fill().unwrap_err();
+    assert!(matches!(&err, StreamError::Io(e) if e.raw_os_error() == Some(libc::ECONNRESET)), "{err:?}");
+    assert!(a.buffered().is_empty());
+    // Once reported, the reset leaves the end of the stream.
+    assert_eq!(a.fill().unwrap(), Step::Ready(0));
+}
+
+/// Waits (at most 10 s) until the kernel reports an error or hang-up on `fd`.
+fn wait_hangup(fd: RawFd) {
+    // With no events asked for, poll returns only for POLLERR and POLLHUP.
+    let mut pfd = libc::pollfd { fd, events: 0, revents: 0 };
+    // SAFETY: one valid pollfd for the duration of the call.
+    assert_eq!(unsafe { libc::poll(&mut pfd, 1, 10_000) }, 1, "no hang-up within 10 s");
+}
+
+/// A connect to a server that accepts, sends `sent` and resets, all before the connect is
+/// looked at.
+fn connect_to_a_resetting_server(sent: &[u8]) -> Conn {
+    let listener = net::listen((Ipv4Addr::LOCALHOST, 0).into(), 4).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    let client = net::start_connect(addr).unwrap();
+    wait(listener.as_raw_fd(), Interest::Read);
+    let Accepted::Conn(server, _) = net::accept(&listener).unwrap() else { panic!("no connection") };
+    (&server).write_all(sent).unwrap();
+    server.set_linger(Some(std::time::Duration::ZERO)).unwrap();
+    drop(server);
+    wait_hangup(client.as_raw_fd());
+    let mut conn = Conn::new(Transport::Socket(client));
+    assert!(conn.finish_connect().unwrap(), "the connection was made");
+    conn
+}
+
+#[test]
+fn a_reset_taken_by_the_connect_check_reaches_the_read_after_the_bytes() {
+    let mut conn = connect_to_a_resetting_server(b"hi");
+    assert_eq!(conn.fill().unwrap(), Step::Ready(2));
+    let err = conn.fill().unwrap_err();
+    assert!(matches!(&err, StreamError::Io(e) if e.raw_os_error() == Some(libc::ECONNRESET)), "{err:?}");
+    assert_eq!(conn.fill().unwrap(), Step::Ready(0));
+}
+
+#[test]
+fn a_reset_taken_by_the_connect_check_reaches_the_first_write() {
+    let mut conn = connect_to_a_resetting_server(b"");
+    let err = conn.write(b"x").unwrap_err();
+    assert!(matches!(&err, StreamError::Io(e) if e.raw_os_error() == Some(libc::ECONNRESET)), "{err:?}");
+    let err = conn.write(b"x").unwrap_err();
+    assert!(matches!(&err, StreamError::Io(e) if e.raw_os_error() == Some(libc::EPIPE)), "{err:?}");
+}
+
+#[test]
+fn a_connect_that_was_refused_is_still_an_error() {
+    let listener = net::listen((Ipv4Addr::LOCALHOST, 0).into(), 4).unwrap();
+    let addr = listener.local_addr().unwrap().as_socket().unwrap();
+    drop(listener);
+    let client = net::start_connect(addr).unwrap();
+    wait(client.as_raw_fd(), Interest::Write);
+    let err = Conn::new(Transport::Socket(client)).finish_connect().unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ECONNREFUSED));
+}
+
+#[test]
+fn discarding_input_drops_what_the_peer_sends_until_its_end() {
+    let (mut a, mut b) = plain_pair();
+    b.write(b"already read").unwrap();
+    assert_eq!(read_n(&mut a, 4), b"alre");
+    b.write(&[7; 100_000]).unwrap();
+    let sender = thread::spawn(move || {
+        block(&mut b, Conn::flush).unwrap();
+        b.shutdown_write().unwrap();
+        b
+    });
+    block(&mut a, Conn::discard_input).unwrap();
+    assert!(a.buffered().is_empty());
+    drop(sender.join().unwrap());
+}
+
+#[test]
+fn tls_a_server_refusing_a_client_certificate_fails_the_clients_handshake() {
+    // The server speaks TLS 1.2 when it verifies clients, so the client's handshake waits for
+    // the server's verdict (under TLS 1.3 it would end before the server looked).
+    let p = pki(&["localhost"]);
+    let mut strict = server_settings(&p);
+    strict.verify = VerifyMode::Required;
+    strict.add_cas(p.ca_pem.as_bytes()).unwrap();
+    let (mut client, mut server) = tls_pair(&strict, &client_settings(&p), "localhost");
+    let s = thread::spawn(move || {
+        let err = block(&mut server, Conn::handshake).unwrap_err();
+        // The server is kept open until the client has read the alert.
+        (err, server)
+    });
+    let client_err = block(&mut client, Conn::handshake).unwrap_err();
+    assert!(matches!(client_err, StreamError::Tls(rustls::Error::AlertReceived(_))), "{client_err:?}");
+    let (server_err, server) = s.join().unwrap();
+    assert!(matches!(server_err, StreamError::Tls(rustls::Error::NoCertificatesPresented)), "{server_err:?}");
+    assert!(server.sent_fatal_alert());
+    assert!(!client.sent_fatal_alert());
+}

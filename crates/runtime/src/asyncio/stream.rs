@@ -34,6 +34,13 @@ use crate::tlsmod::{PySslContext, stream_error};
 /// How long a server waits before accepting again when the process is out of descriptors.
 const ACCEPT_BACKOFF_US: u64 = 100_000;
 
+/// How long a stream whose TLS session failed here keeps its descriptor open for the peer to
+/// finish sending and read the alert (see [`PyLinger`]).
+const LINGER_US: u64 = 1_000_000;
+
+/// How often a lingering stream looks for the peer's end in the meantime.
+const LINGER_POLL_US: u64 = 20_000;
+
 /// `OSError(EBADF)`, raised by operations on a closed stream.
 fn closed_error(vm: &VirtualMachine) -> PyBaseExceptionRef {
     std::io::Error::from_raw_os_error(libc::EBADF).to_pyexception(vm)
@@ -112,6 +119,9 @@ pub struct PyStream {
     source: Option<PyObjectRef>,
     /// Set by `close()` while buffered bytes are still going out; `wait_closed` awaits it.
     closer: RefCell<Option<PyRef<PyTask>>>,
+    /// A task keeps the descriptor open after a failed TLS session ([`PyLinger`]) and closes
+    /// it; `close()` leaves it to that task.
+    lingering: Cell<bool>,
     /// A stream over a Python object's own methods (no descriptor); `conn` is None then.
     object: Option<ObjectStream>,
 }
@@ -134,6 +144,7 @@ impl PyStream {
             extra,
             source,
             closer: RefCell::new(None),
+            lingering: Cell::new(false),
             object: None,
         })
     }
@@ -183,6 +194,20 @@ impl PyStream {
         }
     }
 
+    /// The exception for a failed operation. When this side's TLS session failed and sent the
+    /// peer an alert, a task starts to close the stream gracefully ([`PyLinger`]).
+    fn failed(zelf: &Py<Self>, e: StreamError, vm: &VirtualMachine) -> PyBaseExceptionRef {
+        let alerted = zelf.conn.borrow().as_ref().is_some_and(|c| c.sent_fatal_alert());
+        if alerted && zelf.token.get().is_some() && !zelf.lingering.replace(true) {
+            let linger = PyLinger { stream: zelf.to_owned(), until: Cell::new(None) }.into_ref(&vm.ctx);
+            match PyTask::spawn(linger.into(), vm) {
+                Ok(task) => task.mark_retrieved(),
+                Err(_) => zelf.lingering.set(false),
+            }
+        }
+        stream_error(e, vm)
+    }
+
     fn op(zelf: &Py<Self>, kind: OpKind, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
         PyStreamOp {
             stream: zelf.to_owned(),
@@ -225,6 +250,7 @@ impl Constructor for PyStream {
                         extra: extra.into_option(),
                         source: Some(obj),
                         closer: RefCell::new(None),
+                        lingering: Cell::new(false),
                         object: Some(object),
                     });
                 }
@@ -295,7 +321,7 @@ impl PyStream {
             return object.write(buf, vm);
         }
         let buf = ArgBytesLike::try_from_borrowed_object(vm, &buf)?;
-        zelf.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| stream_error(e, vm))
+        zelf.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| PyStream::failed(zelf, e, vm))
     }
 
     /// Waits until everything written has been sent. Always yields to the loop at least once.
@@ -334,7 +360,7 @@ impl PyStream {
             object.write(arg, vm)?;
             return Ok(PyStream::op(zelf, OpKind::Drain, vm));
         }
-        zelf.with_conn(vm, |c| c.write(&part))?.map_err(|e| stream_error(e, vm))?;
+        zelf.with_conn(vm, |c| c.write(&part))?.map_err(|e| PyStream::failed(zelf, e, vm))?;
         Ok(PyStream::op(zelf, OpKind::Drain, vm))
     }
 
@@ -345,7 +371,7 @@ impl PyStream {
             object.write(s.into(), vm)?;
             return Ok(PyStream::op(zelf, OpKind::Drain, vm));
         }
-        zelf.with_conn(vm, |c| c.write(s.to_string_lossy().as_bytes()))?.map_err(|e| stream_error(e, vm))?;
+        zelf.with_conn(vm, |c| c.write(s.to_string_lossy().as_bytes()))?.map_err(|e| PyStream::failed(zelf, e, vm))?;
         Ok(PyStream::op(zelf, OpKind::Drain, vm))
     }
 
@@ -353,6 +379,9 @@ impl PyStream {
     /// sends them and then closes the descriptor (`wait_closed` waits for it).
     #[pymethod]
     fn close(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        if zelf.lingering.get() {
+            return Ok(());
+        }
         let pending = {
             let mut conn = zelf.conn.borrow_mut();
             let Some(conn) = conn.as_mut() else { return Ok(()) };
@@ -465,19 +494,39 @@ enum Outcome {
     Again,
 }
 
+/// Receives towards `n` buffered bytes for `read(n)` and `readinto`, as MicroPython's stream
+/// read does (`mp_stream_rw`): after a short read it reads again, until `n` bytes, the end of
+/// the stream, or nothing more for now. `Some(interest)` when nothing is buffered and the
+/// task must wait. The read after a short one costs no system call on a socket the poller has
+/// not reported hung up (the short read drained it; see `Conn::fill_upto`); on one that hung
+/// up it finds the end, or the reset, which fails the whole read as it does MicroPython's (the
+/// bytes it had gathered are dropped). TLS takes what is buffered, or else the first bytes
+/// decrypted.
+fn fill_towards(conn: &mut Conn, n: usize) -> Result<Option<Interest>, StreamError> {
+    if conn.is_tls() && !conn.buffered().is_empty() {
+        return Ok(None);
+    }
+    while conn.buffered().len() < n {
+        match conn.fill_upto(n - conn.buffered().len())? {
+            Step::Ready(0) => break,
+            Step::Ready(_) if conn.is_tls() => break,
+            Step::Ready(_) => {}
+            Step::Blocked(i) if conn.buffered().is_empty() => return Ok(Some(i)),
+            Step::Blocked(_) => break,
+        }
+    }
+    Ok(None)
+}
+
 impl PyStreamOp {
     fn attempt(&self, conn: &mut Conn, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
         let bytes = |v: Vec<u8>| Outcome::Done(vm.ctx.new_bytes(v).into());
         match &self.kind {
             OpKind::Read(0) => Ok(bytes(Vec::new())),
-            OpKind::Read(n) => {
-                if conn.buffered().is_empty()
-                    && let Step::Blocked(i) = conn.fill_upto(*n)?
-                {
-                    return Ok(Outcome::Wait(i));
-                }
-                Ok(bytes(conn.take(*n)))
-            }
+            OpKind::Read(n) => match fill_towards(conn, *n)? {
+                Some(i) => Ok(Outcome::Wait(i)),
+                None => Ok(bytes(conn.take(*n))),
+            },
             OpKind::ReadAll => {
                 // One round of MicroPython's `read()` loop: take what is there; a chunk means
                 // another round after a yield, nothing at the end of the stream the result.
@@ -496,19 +545,20 @@ impl PyStreamOp {
                 }
             }
             OpKind::ReadInto(buf) => {
-                if conn.buffered().is_empty()
-                    && let Step::Blocked(i) = conn.fill()?
+                let Ok(mem) = <ArgMemoryBuffer as rustpython_vm::convert::TryFromBorrowedObject>::try_from_borrowed_object(vm, buf) else {
+                    return Ok(Outcome::Done(vm.ctx.new_int(0).into()));
+                };
+                let want = mem.with_ref(|dst| dst.len());
+                if want > 0
+                    && let Some(i) = fill_towards(conn, want)?
                 {
                     return Ok(Outcome::Wait(i));
                 }
-                let n = match <ArgMemoryBuffer as rustpython_vm::convert::TryFromBorrowedObject>::try_from_borrowed_object(vm, buf) {
-                    Ok(mem) => mem.with_ref(|dst| {
-                        let n = dst.len().min(conn.buffered().len());
-                        dst[..n].copy_from_slice(&conn.buffered()[..n]);
-                        n
-                    }),
-                    Err(_) => 0,
-                };
+                let n = mem.with_ref(|dst| {
+                    let n = dst.len().min(conn.buffered().len());
+                    dst[..n].copy_from_slice(&conn.buffered()[..n]);
+                    n
+                });
                 conn.consume(n);
                 Ok(Outcome::Done(vm.ctx.new_int(n).into()))
             }
@@ -587,7 +637,7 @@ impl IterNext for PyStreamOp {
                 stream.finish_close();
                 Ok(PyIterReturn::StopIteration(None))
             }
-            (_, Err(e)) => Err(stream_error(e, vm)),
+            (_, Err(e)) => Err(PyStream::failed(stream, e, vm)),
             (_, Ok(Outcome::Wait(i))) => {
                 zelf.yielded.set(true);
                 park(stream.token.get(), i, vm)
@@ -600,6 +650,57 @@ impl IterNext for PyStreamOp {
             }
             (_, Ok(Outcome::Done(v))) => Ok(PyIterReturn::StopIteration(Some(v))),
         }
+    }
+}
+
+/// The background close of a stream whose TLS session failed here. The peer may still be
+/// sending its side of the handshake (MicroPython's client sends its last handshake messages
+/// one by one): a descriptor closed with bytes unread, or receiving bytes once closed, makes
+/// the kernel answer with a reset, which can reach the peer before it reads our alert (it then
+/// sees `EPIPE` or `ECONNRESET` instead of the refusal). So this task shuts down the sending
+/// side (the peer reads the alert, then the end), drops what arrives, and closes the
+/// descriptor when the peer closes or after [`LINGER_US`]. (MicroPython's server leaves such a
+/// socket open until it is collected.)
+#[pyclass(module = "asyncio", name = "linger")]
+#[derive(Debug, PyPayload)]
+pub struct PyLinger {
+    stream: PyRef<PyStream>,
+    /// When the descriptor is closed at the latest; None before the first step.
+    until: Cell<Option<u64>>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyLinger {}
+
+impl SelfIter for PyLinger {}
+
+impl IterNext for PyLinger {
+    /// The first step shuts down the sending side and sets the deadline; each step drops what
+    /// arrived, and the descriptor is closed at the peer's end (or a failure) or at the
+    /// deadline. In between the task looks again every [`LINGER_POLL_US`].
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
+        let stream = &zelf.stream;
+        let now = sched().now_us();
+        let started = zelf.until.get().is_some();
+        let deadline = *zelf.until.get().get_or_insert(now.saturating_add(LINGER_US));
+        zelf.until.set(Some(deadline));
+        let peer_done = match stream.conn.borrow_mut().as_mut() {
+            Some(conn) => {
+                if !started {
+                    let _ = conn.shutdown_write();
+                }
+                !matches!(conn.discard_input(), Ok(Step::Blocked(_)))
+            }
+            None => true,
+        };
+        if peer_done || now >= deadline {
+            stream.lingering.set(false);
+            stream.finish_close();
+            return Ok(PyIterReturn::StopIteration(None));
+        }
+        sched().park_for(current_task(vm)?, LINGER_POLL_US);
+        Ok(PyIterReturn::Return(vm.ctx.none()))
     }
 }
 
@@ -718,12 +819,9 @@ impl IterNext for PyOpenConnection {
         };
         let mut stream = stream;
         loop {
-            let outcome = {
-                let conn = stream.conn.borrow();
-                match conn.as_ref().map(|c| c.transport()) {
-                    Some(Transport::Socket(s)) => net::finish_connect(s),
-                    _ => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
-                }
+            let outcome = match stream.conn.borrow_mut().as_mut() {
+                Some(conn) => conn.finish_connect(),
+                None => Err(std::io::Error::from_raw_os_error(libc::EBADF)),
             };
             match outcome {
                 Ok(true) => {
@@ -802,8 +900,10 @@ impl PyServer {
         }
     }
 
-    /// Starts a task for a new connection; a failure is printed and ends only that connection.
-    fn serve_one(&self, sock: Socket, vm: &VirtualMachine) {
+    /// Starts a task for a new connection from `peer` (as `accept` gave it: a connection reset
+    /// before it was accepted has no peer name left to ask for); a failure is printed and ends
+    /// only that connection.
+    fn serve_one(&self, sock: Socket, peer: Option<SocketAddr>, vm: &VirtualMachine) {
         let result = (|| -> PyResult<()> {
             let conn = match &self.tls {
                 None => Conn::new(Transport::Socket(sock)),
@@ -812,7 +912,7 @@ impl PyServer {
                     Conn::with_tls(Transport::Socket(sock), tls.into())
                 }
             };
-            let stream = PyStream::build(conn, None, None, None, vm)?.into_ref(&vm.ctx);
+            let stream = PyStream::build(conn, peer, None, None, vm)?.into_ref(&vm.ctx);
             let coro = self.callback.call((stream.clone(), stream), vm)?;
             PyTask::spawn(coro, vm)?;
             Ok(())
@@ -915,8 +1015,8 @@ impl IterNext for PyServe {
                 None => return Ok(PyIterReturn::StopIteration(None)),
             };
             match accepted {
-                Ok(Accepted::Conn(sock, _)) => {
-                    server.serve_one(sock, vm);
+                Ok(Accepted::Conn(sock, peer)) => {
+                    server.serve_one(sock, peer, vm);
                     zelf.polled.set(false);
                 }
                 Ok(Accepted::WouldBlock) => {
@@ -1005,7 +1105,10 @@ pub(crate) struct StartServerArgs {
     ssl: Option<PyObjectRef>,
 }
 
-/// `start_server(callback, host, port, backlog=5, ssl=None)`.
+/// `start_server(callback, host, port, backlog=5, ssl=None)`. The kernel's accept queue is at
+/// least the system's `SOMAXCONN` whatever `backlog` says (see `microloop_core::net::listen`):
+/// MicroPython's 5 made a burst of a few hundred simultaneous clients wait for SYN
+/// retransmissions, seconds each; a larger `backlog` is kept.
 pub(crate) fn start_server(args: StartServerArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyStartServer>> {
     let host = if vm.is_none(&args.host) { String::new() } else { args.host.str(vm)?.to_string_lossy().into_owned() };
     let tls = match tls_context(&args.ssl.unwrap_or_else(|| vm.ctx.none()), vm)? {
@@ -1031,6 +1134,7 @@ pub(crate) fn init_types(vm: &VirtualMachine) {
     use rustpython_vm::class::PyClassImpl;
     let _ = PyServer::make_static_type();
     init_awaitable::<PyStreamOp>(vm);
+    init_awaitable::<PyLinger>(vm);
     init_awaitable::<PyValue>(vm);
     init_awaitable::<PyOpenConnection>(vm);
     init_awaitable::<PyServe>(vm);
