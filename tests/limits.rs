@@ -200,3 +200,21 @@ fn many_tasks_reading_a_virtual_clock_once_each_do_not_move_it() {
     let o = run(MICROLOOP, &["--virtual-time", script.to_str().unwrap()]);
     assert_eq!(o.stdout, "10000 10000\n", "stderr: {}", o.stderr);
 }
+
+#[test]
+fn a_port_out_of_range_is_taken_as_micropython_takes_it() {
+    // MicroPython hands the port to getaddrinfo as text, which keeps its low 16 bits; an int
+    // beyond a machine word is its OverflowError. No message names an implementation type.
+    let script = scratch(
+        "port.py",
+        "import asyncio\n\
+         async def main():\n    \
+             server = await asyncio.start_server(lambda r, w: None, '127.0.0.1', 0)\n    \
+             try:\n        await asyncio.open_connection('127.0.0.1', 2**70)\n    \
+             except OverflowError as e:\n        print('OverflowError', e)\n    \
+             server.close()\n\
+         asyncio.run(main())\n",
+    );
+    let o = run(MICROLOOP, &[script.to_str().unwrap()]);
+    assert_eq!(o.stdout, "OverflowError overflow converting long int to machine word\n", "{}", o.stderr);
+}

@@ -746,6 +746,18 @@ fn tls_context(ssl: &PyObjectRef, vm: &VirtualMachine) -> PyResult<Option<PyRef<
     Ok(None)
 }
 
+/// A port given to `open_connection` or `start_server`, as MicroPython's unix port takes it: the
+/// number goes to `getaddrinfo` as text, which keeps its low 16 bits (70000 is 4464, -1 is
+/// 65535); an int beyond a machine word is MicroPython's OverflowError.
+fn port_number(port: &PyObjectRef, vm: &VirtualMachine) -> PyResult<u16> {
+    let int = port.try_index(vm)?;
+    let n: i64 = int
+        .as_bigint()
+        .try_into()
+        .map_err(|_| vm.new_overflow_error("overflow converting long int to machine word"))?;
+    Ok((n as u64 & 0xFFFF) as u16)
+}
+
 /// Resolves `host` with a blocking `getaddrinfo`; failures are `OSError(code, text)` as
 /// CPython's `socket.gaierror` carries them.
 fn resolve(host: &str, port: u16, passive: bool, vm: &VirtualMachine) -> PyResult<Vec<SocketAddr>> {
@@ -852,7 +864,7 @@ pub(crate) struct OpenConnectionArgs {
     #[pyarg(any)]
     host: PyObjectRef,
     #[pyarg(any)]
-    port: u16,
+    port: PyObjectRef,
     #[pyarg(any, optional)]
     ssl: Option<PyObjectRef>,
     #[pyarg(any, optional)]
@@ -874,7 +886,7 @@ pub(crate) fn open_connection(args: OpenConnectionArgs, vm: &VirtualMachine) -> 
             Some((ctx, name))
         }
     };
-    Ok(PyOpenConnection { host, port: args.port, tls, state: RefCell::new(Connecting::Start) }.into_ref(&vm.ctx))
+    Ok(PyOpenConnection { host, port: port_number(&args.port, vm)?, tls, state: RefCell::new(Connecting::Start) }.into_ref(&vm.ctx))
 }
 
 /// A listening server (MicroPython's `Server`): its accept task runs until `close()`.
@@ -1098,7 +1110,7 @@ pub(crate) struct StartServerArgs {
     #[pyarg(any)]
     host: PyObjectRef,
     #[pyarg(any)]
-    port: u16,
+    port: PyObjectRef,
     #[pyarg(any, default = 5)]
     backlog: i32,
     #[pyarg(any, optional)]
@@ -1119,7 +1131,7 @@ pub(crate) fn start_server(args: StartServerArgs, vm: &VirtualMachine) -> PyResu
     let start = PyStartServer {
         callback: args.callback,
         host,
-        port: args.port,
+        port: port_number(&args.port, vm)?,
         backlog: args.backlog,
         tls,
         server: RefCell::new(None),
