@@ -311,7 +311,7 @@ impl Server {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .expect("start microloop");
+            .unwrap_or_else(|e| panic!("cannot start {interpreter:?}: {e}"));
         let (tx, lines) = mpsc::channel();
         let out = child.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -343,8 +343,8 @@ impl Server {
         self.lines.recv_timeout(self.deadline.saturating_duration_since(Instant::now())).ok()
     }
 
-    /// Waits for the script to exit (killing it when the time is up): its error output, and
-    /// whether it ended well.
+    /// Waits for the script to exit (killing it when the time is up) and gives its error
+    /// output, headed by the exit status when that is not 0.
     fn stop(&mut self) -> String {
         let status = self.child.wait_timeout(self.deadline.saturating_duration_since(Instant::now())).unwrap();
         if status.is_none() {

@@ -1,4 +1,5 @@
-# Conversations with peers that misbehave, for tests/stream_faults.rs. The peer sends bytes,
+# Conversations with peers that misbehave, for tests/stream_faults.rs; runs unchanged under
+# microloop and MicroPython's unix port. The peer sends bytes,
 # then closes, half-closes or resets; this side reads with one method until the stream ends,
 # echoing what each read returned when asked to, and prints one line per conversation:
 #   IDENT METHOD END HEX

@@ -495,12 +495,13 @@ impl Conn {
 
     /// Queues `data` for sending. When nothing was queued before, sends at once as much as the
     /// kernel takes (MicroPython's `Stream.write` does the same), so a small write costs no
-    /// extra trip through the loop.
+    /// extra trip through the loop. It never reads: over TLS it sends what the session has to
+    /// send now (see [`Conn::tls_send`]).
     pub fn write(&mut self, data: &[u8]) -> Result<(), StreamError> {
         if !self.wbuf.is_empty() || self.tls.is_some() {
             self.wbuf.extend(data);
             if self.tls.is_some() && self.wbuf.len() == data.len() {
-                self.flush()?;
+                self.tls_send()?;
             }
             return Ok(());
         }
@@ -554,6 +555,29 @@ impl Conn {
                 Step::Blocked(i) => return Ok(Step::Blocked(i)),
             }
         }
+    }
+
+    /// TLS: hands the write buffer to rustls and sends the records the socket takes now,
+    /// without reading. During the handshake that is this side's next handshake message (a
+    /// client's hello) and the bytes written wait in rustls; [`Conn::flush`] (the script's
+    /// `drain`) or a read takes the handshake further. MicroPython's `write` also reads, as far
+    /// as the peer has answered, so whether a refused handshake fails its `write` or its
+    /// `drain` depends on how fast the peer answers (on a loaded machine, `write`); here it is
+    /// always the `drain` or the read.
+    fn tls_send(&mut self) -> Result<(), StreamError> {
+        let Some(tls) = self.tls.as_deref_mut() else { return Ok(()) };
+        if !self.wbuf.is_empty() {
+            let n = tls.writer().write(self.wbuf.as_slice())?;
+            self.wbuf.consume(n);
+        }
+        while tls.wants_write() {
+            match retry(|| tls.write_tls(&mut RawIo(&self.io, &self.reset))) {
+                Ok(_) => {}
+                Err(e) if is_would_block(&e) => break,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Queues a TLS close_notify, sent by the next [`Conn::flush`].

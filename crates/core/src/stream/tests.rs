@@ -499,3 +499,24 @@ fn tls_a_server_refusing_a_client_certificate_fails_the_clients_handshake() {
     assert!(server.sent_fatal_alert());
     assert!(!client.sent_fatal_alert());
 }
+
+#[test]
+fn tls_a_write_sends_without_reading_the_peers_answer() {
+    let p = pki(&["localhost"]);
+    let (mut client, mut server) = tls_pair(&server_settings(&p), &client_settings(&p), "localhost");
+    client.write(b"first").unwrap();
+    // The server takes the client's hello and answers; then it waits for the client.
+    wait(server.raw_fd(), Interest::Read);
+    assert_eq!(server.handshake().unwrap(), Step::Blocked(Interest::Read));
+    wait(client.raw_fd(), Interest::Read);
+    // The answer is there, but a write only sends: the handshake goes on in flush (drain).
+    client.write(b" second").unwrap();
+    assert!(client.is_handshaking());
+    let s = thread::spawn(move || {
+        block(&mut server, Conn::handshake).unwrap();
+        read_n(&mut server, 12)
+    });
+    block(&mut client, Conn::flush).unwrap();
+    assert!(!client.is_handshaking());
+    assert_eq!(s.join().unwrap(), b"first second");
+}
