@@ -496,7 +496,7 @@ impl Conn {
     /// Queues `data` for sending. When nothing was queued before, sends at once as much as the
     /// kernel takes (MicroPython's `Stream.write` does the same), so a small write costs no
     /// extra trip through the loop. It never reads: over TLS it sends what the session has to
-    /// send now (see [`Conn::tls_send`]).
+    /// send now, and a refusal by the peer arrives at the next drain or read.
     pub fn write(&mut self, data: &[u8]) -> Result<(), StreamError> {
         if !self.wbuf.is_empty() || self.tls.is_some() {
             self.wbuf.extend(data);
