@@ -89,6 +89,11 @@ fn spec_format_bytes(
                 let buffer = PyBuffer::from_object(vm, &obj, BufferFlags::FULL_RO)?;
                 return Ok(buffer.contiguous_or_collect(|bytes| spec.format_bytes(bytes)));
             }
+            // microloop: MicroPython formats a str into bytes as its UTF-8 encoding
+            // (`b"%s %s" % ("GET", "/")`), where CPython raises TypeError.
+            if let Some(s) = obj.downcast_ref::<crate::builtins::PyStr>() {
+                return Ok(spec.format_bytes(s.as_wtf8().as_bytes()));
+            }
             let msg = format!(
                 "%b requires a bytes-like object, or an object that \
                     implements __bytes__, not '{}'",

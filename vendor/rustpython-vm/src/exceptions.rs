@@ -1378,6 +1378,24 @@ pub(crate) fn errno_to_exc_type(_errno: i32, _vm: &VirtualMachine) -> Option<&'s
     None
 }
 
+/// microloop: the values [`os_error_origin`] gives.
+pub mod types_origin {
+    /// Made by calling the type (or a subclass made in Python).
+    pub const CONSTRUCTED: u8 = 0;
+    /// `OSError(errno, ...)` that the errno turned into a subclass.
+    pub const MAPPED: u8 = 1;
+    /// A system error the VM raised from an errno.
+    pub const SYSTEM: u8 = 2;
+}
+
+/// microloop: where an OSError's type came from (`types::PyOSError::ORIGIN_*`: 0 constructed,
+/// 1 picked from the errno by `OSError(errno, ...)`, 2 a system error); None for other objects.
+/// MicroPython, which has no subclasses of OSError, shows the last two as OSError.
+pub fn os_error_origin(obj: &PyObject) -> Option<u8> {
+    #[allow(deprecated)]
+    obj.downcast_ref::<types::PyOSError>().map(|e| e.origin())
+}
+
 pub(crate) trait ToOSErrorBuilder {
     fn to_os_error_builder(&self, vm: &VirtualMachine) -> OSErrorBuilder;
 }
@@ -1470,19 +1488,31 @@ impl OSErrorBuilder {
                 _ => vm.ctx.none(),
             };
 
-            vec![
-                errno.to_pyobject(vm),
-                strerror.to_pyobject(vm),
-                filename.to_pyobject(vm),
-                winerror,
-                filename2.to_pyobject(vm),
-            ]
+            // microloop: without a filename (or winerror) the arguments are the two CPython
+            // gives a system error, `(errno, strerror)`, not three Nones after them.
+            if filename.is_none() && filename2.is_none() && vm.is_none(&winerror) {
+                vec![errno.to_pyobject(vm), strerror.to_pyobject(vm)]
+            } else {
+                vec![
+                    errno.to_pyobject(vm),
+                    strerror.to_pyobject(vm),
+                    filename.to_pyobject(vm),
+                    winerror,
+                    filename2.to_pyobject(vm),
+                ]
+            }
         } else {
             vec![strerror.to_pyobject(vm)]
         };
 
-        vm.new_payload_exception::<PyOSError>(exc_type, args.into())
-            .expect("new_os_error usage error")
+        let exc = vm
+            .new_payload_exception::<PyOSError>(exc_type, args.into())
+            .expect("new_os_error usage error");
+        // microloop: a system error carries its errno (MicroPython's display).
+        if errno.is_some() {
+            exc.set_origin(PyOSError::ORIGIN_SYSTEM);
+        }
+        exc
     }
 }
 
@@ -2355,6 +2385,9 @@ pub(super) mod types {
         // For BlockingIOError: characters written before blocking occurred
         // -1 means not set (AttributeError when accessed)
         written: AtomicCell<isize>,
+        // microloop: where the type came from, for MicroPython's display (it has no
+        // subclasses of OSError): see `PyOSError::origin`.
+        origin: AtomicCell<u8>,
     }
 
     impl crate::class::PySubclass for PyOSError {
@@ -2404,6 +2437,9 @@ pub(super) mod types {
             // CPython only sets errno/strerror when args len is 2-5
             let (errno, strerror) = if (2..=5).contains(&len) {
                 (Some(args.args[0].clone()), Some(args.args[1].clone()))
+            } else if len == 1 {
+                // microloop: MicroPython's errno is the first argument, also alone.
+                (Some(args.args[0].clone()), None)
             } else {
                 (None, None)
             };
@@ -2433,6 +2469,7 @@ pub(super) mod types {
                 #[cfg(windows)]
                 winerror: None.into(),
                 written: AtomicCell::new(-1),
+                origin: AtomicCell::new(Self::ORIGIN_CONSTRUCTED),
             })
         }
 
@@ -2447,6 +2484,7 @@ pub(super) mod types {
                     #[cfg(windows)]
                     winerror: None.into(),
                     written: AtomicCell::new(-1),
+                    origin: AtomicCell::new(Self::ORIGIN_CONSTRUCTED),
                 };
                 return payload
                     .into_ref_with_type_lazy_dict(vm, cls)
@@ -2476,6 +2514,8 @@ pub(super) mod types {
                                 .ok()
                         })
                     {
+                        // microloop: remembered for MicroPython's display.
+                        error.origin.store(Self::ORIGIN_MAPPED);
                         return error.to_pyresult(vm);
                     }
                 }
@@ -2521,6 +2561,9 @@ pub(super) mod types {
             if 2 <= len {
                 let _ = unsafe { exc.errno.swap(Some(new_args.args[0].clone())) };
                 let _ = unsafe { exc.strerror.swap(Some(new_args.args[1].clone())) };
+            } else if len == 1 {
+                // microloop: MicroPython's errno is the first argument, also alone.
+                let _ = unsafe { exc.errno.swap(Some(new_args.args[0].clone())) };
             }
             if 3 <= len {
                 let third_arg = &new_args.args[2];
@@ -2598,6 +2641,23 @@ pub(super) mod types {
 
         fn init(_zelf: &Py<Self>, _args: Self::Args, _vm: &VirtualMachine) -> PyResult<()> {
             unreachable!("slot_init is defined")
+        }
+    }
+
+    // microloop: MicroPython has OSError only. These say whether an instance's type was
+    // picked from its errno, so that it can be shown as MicroPython shows it.
+    impl PyOSError {
+        pub const ORIGIN_CONSTRUCTED: u8 = super::types_origin::CONSTRUCTED;
+        pub const ORIGIN_MAPPED: u8 = super::types_origin::MAPPED;
+        pub const ORIGIN_SYSTEM: u8 = super::types_origin::SYSTEM;
+
+        /// Where the type came from: one of the `ORIGIN_*` values.
+        pub fn origin(&self) -> u8 {
+            self.origin.load()
+        }
+
+        pub(crate) fn set_origin(&self, origin: u8) {
+            self.origin.store(origin);
         }
     }
 

@@ -3102,6 +3102,38 @@ mod _io {
 
     impl DefaultConstructor for TextIOWrapper {}
 
+    // microloop: bytes written to a text stream, as MicroPython's streams take them.
+    impl TextIOWrapper {
+        fn write_bytes(&self, data: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
+            let data = ArgBytesLike::try_from_object(vm, data).map_err(|_| {
+                vm.new_type_error("object with buffer protocol required")
+            })?;
+            let bytes = vm.ctx.new_bytes(data.borrow_buf().to_vec());
+            let len = bytes.as_bytes().len();
+            let mut textio = self.lock(vm)?;
+            let buffer = text_buffer(&self.buffer, vm)?;
+            textio.check_closed(&buffer, vm)?;
+            if textio.encoder.is_none() {
+                return Err(new_unsupported_operation("not writable", vm));
+            }
+            let has_lf = bytes.as_bytes().contains(&b'\n');
+            let flush = self.line_buffering.load(Ordering::Relaxed) && has_lf;
+            textio.pending.push(PendingWrite::Bytes(bytes));
+            if flush
+                || self.write_through.load(Ordering::Relaxed)
+                || textio.pending.num_bytes >= textio.chunk_size
+            {
+                let pending = textio.pending.take(vm);
+                drop(textio);
+                vm.call_method(&buffer, "write", (pending,))?;
+                if flush {
+                    let _ = vm.call_method(&buffer, "flush", ());
+                }
+            }
+            Ok(len)
+        }
+    }
+
     #[derive(FromArgs)]
     struct TextIOWrapperInitArgs {
         #[pyarg(any)]
@@ -3916,7 +3948,13 @@ mod _io {
         }
 
         #[pymethod]
-        fn write(&self, text: PyStrRef, vm: &VirtualMachine) -> PyResult<usize> {
+        fn write(&self, text: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
+            // microloop: MicroPython's text streams (`sys.stdout` among them) take bytes as
+            // well, written as they are after the text before them; the count is of bytes.
+            let text = match text.downcast::<PyStr>() {
+                Ok(text) => text,
+                Err(obj) => return self.write_bytes(obj, vm),
+            };
             let mut textio = self.lock(vm)?;
             let buffer = text_buffer(&self.buffer, vm)?;
             textio.check_closed(&buffer, vm)?;

@@ -1258,9 +1258,21 @@ mod builtins {
             .name
             .downcast_ref::<PyStr>()
             .ok_or_else(|| vm.new_type_error("module name must be a string"))?;
+        // microloop: a relative import without globals (`__import__(name, None, None, True,
+        // 1)`, as MicroPython's packages write it in lazy loaders) resolves against the
+        // calling module, as MicroPython does; CPython raises an error there.
+        let caller_globals;
+        let globals = match args.globals.as_deref() {
+            Some(g) if !vm.is_none(g) => Some(g),
+            _ if args.level > 0 => {
+                caller_globals = vm.current_globals();
+                Some(caller_globals.as_object())
+            }
+            other => other,
+        };
         crate::import::import_module_level(
             name,
-            args.globals.as_deref(),
+            globals,
             args.fromlist,
             args.level,
             vm,
