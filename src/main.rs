@@ -5,7 +5,7 @@ mod pinview;
 mod repl;
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Parser;
@@ -186,10 +186,37 @@ fn run_module(rt: &Runtime, module: &str) -> ExitCode {
     }
 }
 
-/// `sys.path` entries from the MICROPYPATH environment variable, colon-separated.
+/// Where MicroPython's unix port looks for modules after the script's directory when
+/// MICROPYPATH is not set: the modules built in, then the user's and the system's libraries
+/// (`mip` installs packages in the first of these).
+const DEFAULT_MICROPYPATH: &str = ".frozen:~/.micropython/lib:/usr/lib/micropython";
+
+/// The `sys.path` entries after the first, as MicroPython's unix port makes them: the
+/// MICROPYPATH environment variable (or [`DEFAULT_MICROPYPATH`]), colon-separated, with a
+/// leading `~/` replaced by $HOME.
 fn micropypath() -> Vec<String> {
-    std::env::var("MICROPYPATH")
-        .map(|p| p.split(':').filter(|s| !s.is_empty()).map(str::to_owned).collect())
+    let path = std::env::var("MICROPYPATH").unwrap_or_else(|_| DEFAULT_MICROPYPATH.to_owned());
+    let home = std::env::var("HOME").ok();
+    // A leading separator stands for the empty first entry, which sys.path has already.
+    let path = path.strip_prefix(':').unwrap_or(&path);
+    if path.is_empty() {
+        return Vec::new();
+    }
+    path.split(':')
+        .map(|entry| match (entry.strip_prefix("~/"), &home) {
+            (Some(rest), Some(home)) => format!("{home}/{rest}"),
+            _ => entry.to_owned(),
+        })
+        .collect()
+}
+
+/// The first entry of `sys.path` for a script: its directory, made absolute with symbolic
+/// links resolved, as MicroPython's unix port does (`""` if the file cannot be resolved; the
+/// run then reports that it cannot open it).
+fn script_dir(file: &str) -> String {
+    std::fs::canonicalize(file)
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.to_string_lossy().into_owned()))
         .unwrap_or_default()
 }
 
@@ -200,8 +227,7 @@ fn main() {
     } else if !cli.module.is_empty() {
         (cli.module.clone(), String::new())
     } else if let Some(file) = cli.args.first() {
-        let dir = Path::new(file).parent().map(|d| d.to_string_lossy().into_owned()).unwrap_or_default();
-        (cli.args.clone(), dir)
+        (cli.args.clone(), script_dir(file))
     } else {
         (vec![String::new()], String::new())
     };

@@ -91,6 +91,29 @@ fn script_directory_and_micropypath_are_on_sys_path() {
     assert_eq!(out.stdout, "sibling / from MICROPYPATH\n", "{}", out.stderr);
 }
 
+/// `.frozen` on sys.path is where the built-in modules are searched, as on MicroPython: a
+/// module in the script's directory (before it) wins over the built-in one of the same name,
+/// a module in a library directory (after it) does not; a submodule of a built-in package is
+/// still found.
+#[test]
+fn script_directory_wins_over_built_in_modules_and_libraries_do_not() {
+    let dir = scratch("frozen");
+    std::fs::create_dir_all(dir.join("app")).unwrap();
+    std::fs::create_dir_all(dir.join("lib")).unwrap();
+    write(&dir.join("app"), "sched.py", "NAME = 'local sched'\n");
+    write(&dir.join("lib"), "json.py", "NAME = 'lib json'\n");
+    write(
+        &dir.join("app"),
+        "main.py",
+        "import sched, json, json.decoder, sys\nprint(sched.NAME, hasattr(json, 'NAME'), json.dumps([1]), sys.path[1:])\n",
+    );
+    let mut cmd = Command::new(MICROLOOP);
+    cmd.arg("app/main.py").current_dir(&dir).env("MICROPYPATH", format!(".frozen:{}", dir.join("lib").display()));
+    let out = run_with_limit(cmd, b"", Duration::from_secs(60));
+    let expected = format!("local sched False [1] ['.frozen', '{}']\n", dir.join("lib").display());
+    assert_eq!(out.stdout, expected, "{}", out.stderr);
+}
+
 #[test]
 fn dash_m_runs_a_module_as_main() {
     let dir = scratch("module");

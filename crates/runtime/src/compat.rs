@@ -9,6 +9,11 @@
 //!   an exception class or instance that sets its own `value` keeps it.
 //! - MicroPython's repr of exceptions: the class name, then the repr of `args`. It differs from
 //!   CPython's with one argument only: `ValueError(2,)`, not `ValueError(2)`.
+//! - MicroPython's OSError, which has no subclasses: `OSError(110, 'ETIMEDOUT')` and the
+//!   errors the system raises are shown as OSError although their type is CPython's subclass
+//!   for the errno (`TimeoutError`, `FileNotFoundError`: `except TimeoutError` still catches
+//!   them); `str()` of an OSError is MicroPython's `[Errno 110] ETIMEDOUT` (see [`os_error_str`]).
+//! - `bytes.format`, as `str.format` on the bytes' text, giving bytes.
 //!
 //! - No "coroutine ... was never awaited" RuntimeWarning: MicroPython drops an unstarted
 //!   coroutine silently, and so does microloop. (The VM's warning would also import CPython's
@@ -43,8 +48,154 @@ pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
     let _ = ExceptionValue::make_static_type();
     base.set_attr(value, ExceptionValue.into_ref(&vm.ctx).into());
     install_exception_repr(base, vm);
+    install_os_error_str(vm);
+    install_bytes_format(vm);
     install_silent_coroutine_del(vm);
     Ok(())
+}
+
+/// The errno values MicroPython's unix port names in messages (its `errno.errorcode`); others
+/// show as numbers.
+const MP_ERRNO_NAMES: &[(i32, &str)] = &[
+    (1, "EPERM"),
+    (2, "ENOENT"),
+    (5, "EIO"),
+    (9, "EBADF"),
+    (11, "EAGAIN"),
+    (12, "ENOMEM"),
+    (13, "EACCES"),
+    (17, "EEXIST"),
+    (19, "ENODEV"),
+    (21, "EISDIR"),
+    (22, "EINVAL"),
+    (95, "EOPNOTSUPP"),
+    (98, "EADDRINUSE"),
+    (103, "ECONNABORTED"),
+    (104, "ECONNRESET"),
+    (105, "ENOBUFS"),
+    (107, "ENOTCONN"),
+    (110, "ETIMEDOUT"),
+    (111, "ECONNREFUSED"),
+    (113, "EHOSTUNREACH"),
+    (114, "EALREADY"),
+    (115, "EINPROGRESS"),
+];
+
+/// `ETIMEDOUT` for 110, as MicroPython names it in a message.
+fn mp_errno_name(n: i32) -> Option<&'static str> {
+    MP_ERRNO_NAMES.iter().find(|(code, _)| *code == n).map(|(_, name)| *name)
+}
+
+/// The type name MicroPython shows for `exc`: `OSError` for an OSError whose subclass was
+/// picked from its errno (by `OSError(errno, ...)` or a system call), the class's name
+/// otherwise.
+pub(crate) fn display_name(exc: &PyObject) -> String {
+    use rustpython_vm::exceptions::{os_error_origin, types_origin};
+    match os_error_origin(exc) {
+        Some(o) if o != types_origin::CONSTRUCTED => "OSError".to_owned(),
+        _ => exc.class().name().to_string(),
+    }
+}
+
+/// `str(e)` as MicroPython gives it for an OSError, or None where the VM's (CPython's) stands:
+/// a subclass MicroPython does not have (`FileNotFoundError(...)`) called by name. An OSError whose first of one or two arguments is an
+/// errno MicroPython names reads `[Errno 110] ETIMEDOUT`, then `: ` and the second argument;
+/// otherwise one argument is its str and several the tuple. A system error is MicroPython's
+/// `OSError(errno)`: `[Errno 2] ENOENT` (the number alone for an errno MicroPython does not
+/// name).
+pub(crate) fn os_error_str(exc: &PyObject, vm: &VirtualMachine) -> Option<PyResult<String>> {
+    use rustpython_vm::exceptions::{os_error_origin, types_origin};
+    let origin = os_error_origin(exc)?;
+    let base = exc.downcast_ref::<PyBaseException>()?;
+    let args = base.args();
+    let errno = |obj: &PyObjectRef| obj.downcast_ref::<rustpython_vm::builtins::PyInt>().and_then(|n| n.try_to_primitive::<i32>(vm).ok());
+    if origin == types_origin::SYSTEM {
+        let n = args.first().and_then(errno)?;
+        return Some(Ok(match mp_errno_name(n) {
+            Some(name) => format!("[Errno {n}] {name}"),
+            None => n.to_string(),
+        }));
+    }
+    // The subclasses CPython has and MicroPython lacks keep CPython's str when the script
+    // names them; a subclass written in Python reads as MicroPython's does.
+    let class = exc.class();
+    if origin == types_origin::CONSTRUCTED
+        && !class.is(vm.ctx.exceptions.os_error)
+        && !class.slots.flags.has_feature(rustpython_vm::types::PyTypeFlags::HEAPTYPE)
+    {
+        return None;
+    }
+    let args = args.as_slice();
+    let named = match args {
+        [n] | [n, _] => errno(n).and_then(|n| mp_errno_name(n).map(|name| (n, name))),
+        _ => None,
+    };
+    Some((|| {
+        Ok(match (named, args) {
+            (Some((n, name)), [_]) => format!("[Errno {n}] {name}"),
+            (Some((n, name)), [_, detail]) => format!("[Errno {n}] {name}: {}", detail.str(vm)?),
+            (_, []) => String::new(),
+            (_, [arg]) => arg.str(vm)?.to_string(),
+            _ => vm.new_tuple(args.to_vec()).as_object().repr(vm)?.to_string(),
+        })
+    })())
+}
+
+/// The VM's str slot of OSError, for the instances whose str stays CPython's (the same
+/// function on every thread).
+static VM_OS_ERROR_STR: OnceLock<ReprFn> = OnceLock::new();
+
+/// Gives OSError and the subclasses that inherit its str MicroPython's ([`os_error_str`]).
+fn install_os_error_str(vm: &VirtualMachine) {
+    let base = vm.ctx.exceptions.os_error;
+    if let Some(inherited) = base.slots.str.load()
+        && *VM_OS_ERROR_STR.get_or_init(|| inherited) as usize != inherited as usize
+    {
+        return;
+    }
+    if replace_slot(base, Slot::Str, os_error_str_slot).is_some() {
+        base.set_attr(identifier!(vm, __str__), OS_ERROR_STR.build_method(&vm.ctx, base).into());
+    }
+}
+
+const OS_ERROR_STR: PyMethodDef = PyMethodDef::new_const(
+    "__str__",
+    |zelf: PyObjectRef, vm: &VirtualMachine| os_error_str_slot(&zelf, vm),
+    PyMethodFlags::METHOD,
+    ItemDoc::static_text("Return str(self)."),
+);
+
+fn os_error_str_slot(zelf: &PyObject, vm: &VirtualMachine) -> PyResult<PyRef<PyStr>> {
+    match os_error_str(zelf, vm) {
+        Some(text) => Ok(vm.ctx.new_str(text?)),
+        None => match VM_OS_ERROR_STR.get() {
+            Some(vm_str) => vm_str(zelf, vm),
+            None => zelf.str(vm),
+        },
+    }
+}
+
+/// Adds `bytes.format`: MicroPython formats bytes as `str.format` formats their text (UTF-8),
+/// and gives bytes.
+fn install_bytes_format(vm: &VirtualMachine) {
+    const FORMAT: PyMethodDef = PyMethodDef::new_const(
+        "format",
+        |zelf: PyObjectRef, args: rustpython_vm::function::FuncArgs, vm: &VirtualMachine| -> PyResult {
+            let bytes = zelf
+                .downcast_ref::<rustpython_vm::builtins::PyBytes>()
+                .ok_or_else(|| vm.new_type_error("descriptor 'format' requires a 'bytes' object"))?;
+            let text = vm.ctx.new_str(String::from_utf8_lossy(bytes.as_bytes()).into_owned());
+            let formatted = vm.call_method(text.as_object(), "format", args)?;
+            let formatted = formatted.str(vm)?;
+            Ok(vm.ctx.new_bytes(formatted.as_wtf8().as_bytes().to_vec()).into())
+        },
+        PyMethodFlags::METHOD,
+        ItemDoc::static_text("Format the bytes' text as str.format does; return bytes."),
+    );
+    let bytes = vm.ctx.types.bytes_type;
+    if bytes.get_attr(vm.ctx.intern_str("format")).is_none() {
+        bytes.set_attr(vm.ctx.intern_str("format"), FORMAT.build_method(&vm.ctx, bytes).into());
+    }
 }
 
 /// A type's finaliser slot.
@@ -89,24 +240,46 @@ fn coroutine_del(zelf: &PyObject, vm: &VirtualMachine) -> PyResult<()> {
 /// inherit it from their bases' slots; `BaseException.__repr__` (what `super().__repr__()`
 /// finds) is replaced too.
 fn install_exception_repr(base: &'static Py<PyType>, vm: &VirtualMachine) {
-    let ours: ReprFn = exception_repr;
-    let Some(inherited) = base.slots.repr.load() else { return };
+    if replace_slot(base, Slot::Repr, exception_repr).is_some() {
+        base.set_attr(identifier!(vm, __repr__), REPR.build_method(&vm.ctx, base).into());
+    }
+}
+
+/// Which of a type's slots [`replace_slot`] replaces.
+#[derive(Clone, Copy)]
+enum Slot {
+    Repr,
+    Str,
+}
+
+/// A type's repr or str slot.
+type ReprFn = fn(&PyObject, &VirtualMachine) -> PyResult<PyRef<PyStr>>;
+
+/// Puts `ours` in the `slot` of `base` and of every subclass that inherits `base`'s function
+/// there. Returns the function replaced, or None when `ours` is there already (or nothing
+/// is).
+fn replace_slot(base: &'static Py<PyType>, slot: Slot, ours: ReprFn) -> Option<ReprFn> {
+    let load = |typ: &PyType| match slot {
+        Slot::Repr => typ.slots.repr.load(),
+        Slot::Str => typ.slots.str.load(),
+    };
+    let inherited = load(base)?;
     if inherited as usize == ours as usize {
-        return;
+        return None;
     }
     let mut pending = vec![base.to_owned()];
     while let Some(typ) = pending.pop() {
-        if typ.slots.repr.load().is_some_and(|f| f as usize == inherited as usize) {
-            typ.slots.repr.store(Some(ours));
+        if load(&typ).is_some_and(|f| f as usize == inherited as usize) {
+            match slot {
+                Slot::Repr => typ.slots.repr.store(Some(ours)),
+                Slot::Str => typ.slots.str.store(Some(ours)),
+            }
             typ.modified();
         }
         pending.extend(typ.subclasses.read().iter().filter_map(|weak| weak.upgrade()?.downcast::<PyType>().ok()));
     }
-    base.set_attr(identifier!(vm, __repr__), REPR.build_method(&vm.ctx, base).into());
+    Some(inherited)
 }
-
-/// A type's repr slot.
-type ReprFn = fn(&PyObject, &VirtualMachine) -> PyResult<PyRef<PyStr>>;
 
 const REPR: PyMethodDef = PyMethodDef::new_const(
     "__repr__",
@@ -121,7 +294,7 @@ fn exception_repr(zelf: &PyObject, vm: &VirtualMachine) -> PyResult<PyRef<PyStr>
         .downcast_ref::<PyBaseException>()
         .ok_or_else(|| vm.new_type_error("descriptor '__repr__' requires a 'BaseException' object"))?;
     let args = exc.args().as_object().repr(vm)?;
-    Ok(vm.ctx.new_str(format!("{}{}", zelf.class().name(), args)))
+    Ok(vm.ctx.new_str(format!("{}{}", display_name(zelf), args)))
 }
 
 /// `BaseException.value`: the exception's first argument, or None.

@@ -193,7 +193,8 @@ impl RuntimeBuilder {
     pub fn build(self) -> std::io::Result<Runtime> {
         let mut settings = Settings::default();
         settings.argv = self.argv;
-        settings.path_list = self.paths;
+        settings.path_list = self.paths.clone();
+        let sys_path = self.paths;
         settings.xoptions = self.xoptions;
         // Every print reaches a pipe at once, as on MicroPython's unix port.
         settings.buffered_stdio = false;
@@ -251,6 +252,7 @@ impl RuntimeBuilder {
                 asyncio::fastpath::install_module_getattr(vm);
                 mpmods::extend_std_modules(vm)?;
                 compat::install(vm)?;
+                set_sys_path(vm, &sys_path)?;
                 if let Some(out) = stdout {
                     output::install(vm, "stdout", out)?;
                 }
@@ -275,6 +277,16 @@ impl RuntimeBuilder {
         })?;
         Ok(Runtime { interp, link, host_fns })
     }
+}
+
+/// Makes `sys.path` the builder's directories and nothing else (the VM adds directories of
+/// a CPython installation that microloop does not use), and gives it MicroPython's meaning of
+/// the entry `.frozen` (python-lib/_microloop_path.py).
+fn set_sys_path(vm: &VirtualMachine, paths: &[String]) -> PyResult<()> {
+    let list: Vec<_> = paths.iter().map(|p| vm.ctx.new_str(p.as_str()).into()).collect();
+    vm.sys_module.set_attr("path", vm.ctx.new_list(list), vm)?;
+    vm.import("_microloop_path", 0)?.get_attr("install", vm)?.call((), vm)?;
+    Ok(())
 }
 
 /// Passes the heap limit's reports to the VM. Runs inside the allocator: sets atomics only.

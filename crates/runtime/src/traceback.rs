@@ -49,7 +49,10 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
 /// OSError carrying an errno (alone, or with its strerror as system errors do).
 pub fn exception_line(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
     let class = exc.class();
-    let name = class.name().to_string();
+    let name = crate::compat::display_name(exc.as_object());
+    if let Some(Ok(detail)) = crate::compat::os_error_str(exc.as_object(), vm) {
+        return format!("{name}: {detail}");
+    }
     if class.fast_issubclass(vm.ctx.exceptions.syntax_error) {
         let msg = exc.as_object().get_attr("msg", vm).and_then(|m| m.str(vm));
         return format!("{name}: {}", msg.map(|m| m.to_string()).unwrap_or_default());

@@ -1,0 +1,2 @@
+print("loading meta")
+VERSION = (1, 2)

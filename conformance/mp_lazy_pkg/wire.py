@@ -1,0 +1,9 @@
+print("loading wire")
+
+
+def ping():
+    return "pong"
+
+
+class Frame:
+    pass
