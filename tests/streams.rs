@@ -32,6 +32,7 @@ fn scratch(name: &str) -> PathBuf {
 enum Side {
     Microloop,
     CPython,
+    MicroPython,
 }
 
 /// A command running `script` under `side`, with `nofile` as its descriptor limit if given.
@@ -39,6 +40,7 @@ fn command(side: Side, script: &str, args: &[String], nofile: Option<u64>) -> Co
     let mut cmd = match side {
         Side::Microloop => Command::new(MICROLOOP),
         Side::CPython => Command::new("python3"),
+        Side::MicroPython => Command::new(common::micropython()),
     };
     cmd.arg(net_dir().join(script)).args(args);
     if let Some(limit) = nofile {
@@ -211,6 +213,8 @@ fn running_out_of_descriptors_delays_accepts_instead_of_killing_the_server() {
 /// files in `dir`; also a second, unrelated CA.
 struct Pki {
     ca: String,
+    /// The CA in DER, as MicroPython's `load_verify_locations` takes it.
+    ca_der: String,
     other_ca: String,
     cert: String,
     key: String,
@@ -231,10 +235,11 @@ fn pki(dir: &Path) -> Pki {
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.distinguished_name.push(DnType::CommonName, cn);
         let cert = params.self_signed(&key).unwrap();
-        (cert.pem(), Issuer::new(params, key))
+        ((cert.pem(), cert.der().to_vec()), Issuer::new(params, key))
     };
-    let (ca_pem, issuer) = make_ca("microloop test CA");
-    let (other_pem, _) = make_ca("unrelated CA");
+    let ((ca_pem, ca_der), issuer) = make_ca("microloop test CA");
+    let ((other_pem, _), _) = make_ca("unrelated CA");
+    std::fs::write(dir.join("ca.der"), ca_der).unwrap();
     let leaf = |names: Vec<String>| {
         let key = KeyPair::generate().unwrap();
         let cert = CertificateParams::new(names).unwrap().signed_by(&key, &issuer).unwrap();
@@ -244,6 +249,7 @@ fn pki(dir: &Path) -> Pki {
     let (client_cert, client_key) = leaf(vec!["client.test".into()]);
     Pki {
         ca: write("ca.pem", ca_pem),
+        ca_der: dir.join("ca.der").to_string_lossy().into_owned(),
         other_ca: write("other-ca.pem", other_pem),
         cert: write("cert.pem", cert),
         key: write("key.pem", key),
@@ -397,7 +403,8 @@ fn example_echo_server_echoes_and_survives_a_client_reset() {
     let _ = srv.child.wait();
     let kinds: Vec<&str> = seen.iter().map(|l| l.split(':').next().unwrap_or("")).collect();
     assert_eq!(kinds, ["connected", "connection error", "disconnected", "connected", "disconnected"], "{seen:?}");
-    assert_eq!(seen[1], "connection error: [Errno 104] Connection reset by peer");
+    // The system error reads as MicroPython's: the errno's name, not the C library's text.
+    assert_eq!(seen[1], "connection error: [Errno 104] ECONNRESET");
 }
 
 #[test]
@@ -430,3 +437,39 @@ fn tls_ssl_true_verifies_against_the_default_roots() {
     assert_eq!(stop.stdout, CLIENT_OUTPUT);
     srv.finish();
 }
+
+/// A client on a plain blocking socket, MicroPython's way (`socket.write`, `readline`, `read`,
+/// `readinto`), in the clear, over `SSLContext.wrap_socket` with a verified certificate and
+/// over `ssl.wrap_socket` (which verifies nothing, as MicroPython's), against a CPython TLS
+/// server: microloop prints what MicroPython prints.
+#[test]
+fn blocking_socket_clients_plain_and_tls_print_what_micropython_prints() {
+    const EXPECTED: &str = "\
+b'GET / HTTP/1.0\\n'
+b'text is sent as UTF-8: \\xc3\\xa9\\n'
+19200 True
+6 b'abcdef' b'\\n'
+None None
+b''
+closed
+";
+    let dir = scratch("blocking-client");
+    let p = pki(&dir);
+    // MicroPython's `load_verify_locations` takes the CA in DER.
+    let ca_der = p.ca_der.clone();
+    let cases: [(Vec<String>, Vec<String>); 3] = [
+        (vec![], vec![]),
+        (vec!["5".into(), p.cert.clone(), p.key.clone()], vec![ca_der, "localhost".into()]),
+        (vec!["5".into(), p.cert.clone(), p.key.clone()], vec!["none".into()]),
+    ];
+    for (server_args, client_args) in cases {
+        for client in [Side::Microloop, Side::MicroPython] {
+            let port = free_port().to_string();
+            let srv = Server::start(command(Side::CPython, "echo_server.py", &[std::slice::from_ref(&port), &server_args[..]].concat(), None));
+            let out = run_with_limit(command(client, "blocking_client.py", &[&[port][..], &client_args[..]].concat(), None), b"", LIMIT);
+            assert_eq!((out.code, out.stdout.as_str()), (Some(0), EXPECTED), "{client:?} {client_args:?}:\n{}", out.stderr);
+            srv.finish();
+        }
+    }
+}
+

@@ -51,6 +51,8 @@ pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
     install_os_error_str(vm);
     install_bytes_format(vm);
     install_silent_coroutine_del(vm);
+    // Sockets as streams, select.poll over ioctl objects (see asyncio/mpstreams.rs).
+    crate::asyncio::mpstreams::install(vm)?;
     Ok(())
 }
 

@@ -24,6 +24,8 @@ use rustpython_vm::{
 
 pub(crate) use _tls::module_def;
 
+mod socket;
+
 /// `PROTOCOL_TLS_CLIENT` (MicroPython's value).
 const PROTOCOL_TLS_CLIENT: i32 = 0;
 /// `PROTOCOL_TLS_SERVER`.
@@ -188,6 +190,13 @@ impl PySslContext {
         zelf.settings.borrow_mut().verify = mode;
         zelf.changed();
         Ok(())
+    }
+
+    /// A TLS session over the connected socket `sock`, which it takes over (see
+    /// [`socket::wrap_socket`]).
+    #[pymethod]
+    fn wrap_socket(zelf: &Py<Self>, args: socket::WrapArgs, vm: &VirtualMachine) -> PyResult<rustpython_vm::PyRef<socket::PySslSocket>> {
+        socket::wrap_socket(zelf, args, vm)
     }
 
     /// Clients: whether the server's certificate must match `server_hostname`.

@@ -11,6 +11,7 @@ pub(crate) mod event;
 pub(crate) mod fastpath;
 pub(crate) mod funcs;
 pub(crate) mod lock;
+pub(crate) mod mpstreams;
 pub(crate) mod objstream;
 pub(crate) mod sources;
 pub(crate) mod stream;

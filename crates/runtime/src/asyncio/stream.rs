@@ -124,6 +124,9 @@ pub struct PyStream {
     lingering: Cell<bool>,
     /// A stream over a Python object's own methods (no descriptor); `conn` is None then.
     object: Option<ObjectStream>,
+    /// Made from a text stream (`sys.stdin`): `read(n)` gives a str of `n` characters and
+    /// `readexactly(n)` reads `n` characters, as MicroPython's text streams do.
+    text: bool,
 }
 
 impl PyStream {
@@ -146,6 +149,7 @@ impl PyStream {
             closer: RefCell::new(None),
             lingering: Cell::new(false),
             object: None,
+            text: false,
         })
     }
 
@@ -252,13 +256,69 @@ impl Constructor for PyStream {
                         closer: RefCell::new(None),
                         lingering: Cell::new(false),
                         object: Some(object),
+                        text: false,
                     });
                 }
                 Err(e) => return Err(e),
             },
         };
+        let text = is_text(&obj, vm);
         let io = FdIo::new(fd).map_err(|e| e.to_pyexception(vm))?;
-        PyStream::build(Conn::new(Transport::Fd(io)), None, extra.into_option(), Some(obj), vm)
+        let mut stream = PyStream::build(Conn::new(Transport::Fd(io)), None, extra.into_option(), Some(obj), vm)?;
+        stream.text = text;
+        Ok(stream)
+    }
+}
+
+/// Whether `obj` is a text stream (an `io.TextIOBase`, as `sys.stdin` is).
+fn is_text(obj: &PyObjectRef, vm: &VirtualMachine) -> bool {
+    let Ok(io) = vm.import("_io", 0) else { return false };
+    let Ok(base) = io.get_attr("_TextIOBase", vm) else { return false };
+    obj.is_instance(&base, vm).unwrap_or(false)
+}
+
+/// The length in bytes of the first `chars` characters of the UTF-8 in `buf`, and how many
+/// complete characters that is (fewer when `buf` ends first; a byte that starts no valid
+/// sequence counts as one character).
+fn utf8_prefix(buf: &[u8], chars: usize) -> (usize, usize) {
+    let (mut at, mut count) = (0, 0);
+    while count < chars && at < buf.len() {
+        let width = match buf[at] {
+            0xC0..=0xDF => 2,
+            0xE0..=0xEF => 3,
+            0xF0..=0xF7 => 4,
+            _ => 1,
+        };
+        if at + width > buf.len() {
+            break;
+        }
+        at += width;
+        count += 1;
+    }
+    (at, count)
+}
+
+/// `read(n)` and `readexactly(n)` on a text stream: `n` characters. `read` gives what is there
+/// (at least one character, a str); `readexactly` waits for all `n` (bytes, as MicroPython's
+/// gathers them).
+fn text_read(conn: &mut Conn, n: usize, exactly: bool, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
+    let text = |v: Vec<u8>| Outcome::Done(vm.ctx.new_str(String::from_utf8_lossy(&v).into_owned()).into());
+    loop {
+        let (bytes, chars) = utf8_prefix(conn.buffered(), n);
+        if chars == n {
+            let got = conn.take(bytes);
+            return Ok(if exactly { Outcome::Done(vm.ctx.new_bytes(got).into()) } else { text(got) });
+        }
+        match conn.fill_upto(n - chars)? {
+            Step::Ready(0) if exactly => {
+                conn.consume(conn.buffered().len());
+                return Ok(Outcome::Done(vm.ctx.none()));
+            }
+            Step::Ready(0) => return Ok(text(conn.take(usize::MAX))),
+            Step::Ready(_) => {}
+            Step::Blocked(i) if exactly || chars == 0 => return Ok(Outcome::Wait(i)),
+            Step::Blocked(_) => return Ok(text(conn.take(bytes))),
+        }
     }
 }
 
@@ -320,6 +380,10 @@ impl PyStream {
         if let Some(object) = &zelf.object {
             return object.write(buf, vm);
         }
+        if let Some(s) = buf.downcast_ref::<PyStr>() {
+            // A str goes out as UTF-8, as MicroPython's streams take it.
+            return zelf.with_conn(vm, |c| c.write(s.as_bytes()))?.map_err(|e| PyStream::failed(zelf, e, vm));
+        }
         let buf = ArgBytesLike::try_from_borrowed_object(vm, &buf)?;
         zelf.with_conn(vm, |c| buf.with_ref(|b| c.write(b)))?.map_err(|e| PyStream::failed(zelf, e, vm))
     }
@@ -332,7 +396,19 @@ impl PyStream {
 
     /// `write(buf[off:off+sz])` then `drain()` (MicroPython's older API).
     #[pymethod]
-    fn awrite(zelf: &Py<Self>, buf: ArgBytesLike, off: OptionalArg<usize>, sz: OptionalArg<isize>, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+    fn awrite(zelf: &Py<Self>, buf: PyObjectRef, off: OptionalArg<usize>, sz: OptionalArg<isize>, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        // A str is its UTF-8 bytes (`off` and `sz` count bytes, as MicroPython's memoryview of
+        // a str does).
+        let buf = match buf.downcast_ref::<PyStr>() {
+            Some(s) if zelf.object.is_none() => ArgBytesLike::try_from_borrowed_object(vm, vm.ctx.new_bytes(s.as_bytes().to_vec()).as_object())?,
+            Some(_) if !(off.is_present() || sz.is_present()) => {
+                let object = zelf.object.as_ref().expect("checked above");
+                object.write(buf, vm)?;
+                return Ok(PyStream::op(zelf, OpKind::Drain, vm));
+            }
+            Some(s) => ArgBytesLike::try_from_borrowed_object(vm, vm.ctx.new_bytes(s.as_bytes().to_vec()).as_object())?,
+            None => ArgBytesLike::try_from_borrowed_object(vm, &buf)?,
+        };
         let part = buf.with_ref(|b| {
             let off = off.unwrap_or(0).min(b.len());
             let end = match sz.unwrap_or(-1) {
@@ -522,6 +598,10 @@ impl PyStreamOp {
     fn attempt(&self, conn: &mut Conn, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
         let bytes = |v: Vec<u8>| Outcome::Done(vm.ctx.new_bytes(v).into());
         match &self.kind {
+            OpKind::Read(n) | OpKind::ReadExactly(n) if self.stream.text && *n > 0 => {
+                text_read(conn, *n, matches!(self.kind, OpKind::ReadExactly(_)), vm)
+            }
+            OpKind::Read(0) if self.stream.text => Ok(Outcome::Done(vm.ctx.new_str("").into())),
             OpKind::Read(0) => Ok(bytes(Vec::new())),
             OpKind::Read(n) => match fill_towards(conn, *n)? {
                 Some(i) => Ok(Outcome::Wait(i)),
