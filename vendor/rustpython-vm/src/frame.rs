@@ -4263,7 +4263,7 @@ impl ExecutingFrame<'_> {
 
         #[cold]
         fn name_error(name: &'static PyStrInterned, vm: &VirtualMachine) -> PyBaseExceptionRef {
-            vm.new_name_error(format!("name '{name}' is not defined"), name.to_owned())
+            vm.new_name_error(format!("name '{name}' isn't defined"), name.to_owned())  // microloop: MicroPython's message (CPython's: "... is not defined").
         }
 
         match instruction {
@@ -8438,7 +8438,7 @@ impl ExecutingFrame<'_> {
             globals_exact
                 .get_chain_exact(builtins_dict, name, vm)?
                 .ok_or_else(|| {
-                    vm.new_name_error(format!("name '{name}' is not defined"), name.to_owned())
+                    vm.new_name_error(format!("name '{name}' isn't defined"), name.to_owned())  // microloop: MicroPython's message (CPython's: "... is not defined").
                 })
         } else {
             // Slow path: builtins is not a dict, use generic __getitem__
@@ -8447,7 +8447,7 @@ impl ExecutingFrame<'_> {
             }
             self.builtins.get_item(name, vm).map_err(|e| {
                 if e.fast_isinstance(vm.ctx.exceptions.key_error) {
-                    vm.new_name_error(format!("name '{name}' is not defined"), name.to_owned())
+                    vm.new_name_error(format!("name '{name}' isn't defined"), name.to_owned())  // microloop: MicroPython's message (CPython's: "... is not defined").
                 } else {
                     e
                 }

@@ -493,7 +493,9 @@ impl Py<PyDict> {
             (self, other)
         };
         for (k, v1) in subset {
-            match superset.get_item_opt(&*k, vm)? {
+            // microloop: the dicts' own entries, as CPython compares them: a subclass's
+            // `__getitem__` (a multi-value dict's, say) plays no part.
+            match superset.entries.get(vm, &*k)? {
                 Some(v2) => {
                     if v1.is(&v2) {
                         continue;

@@ -183,7 +183,7 @@ fn inner_pow(int1: &BigInt, int2: &BigInt, vm: &VirtualMachine) -> PyResult {
 
 fn inner_mod(int1: &BigInt, int2: &BigInt, vm: &VirtualMachine) -> PyResult {
     if int2.is_zero() {
-        Err(vm.new_zero_division_error("division by zero"))
+        Err(vm.new_zero_division_error("divide by zero"))  // microloop: MicroPython's message (CPython's: "division by zero").
     } else {
         Ok(vm.ctx.new_int(int1.mod_floor(int2)).into())
     }
@@ -191,7 +191,7 @@ fn inner_mod(int1: &BigInt, int2: &BigInt, vm: &VirtualMachine) -> PyResult {
 
 fn inner_floordiv(int1: &BigInt, int2: &BigInt, vm: &VirtualMachine) -> PyResult {
     if int2.is_zero() {
-        Err(vm.new_zero_division_error("division by zero"))
+        Err(vm.new_zero_division_error("divide by zero"))  // microloop: MicroPython's message (CPython's: "division by zero").
     } else {
         Ok(vm.ctx.new_int(int1.div_floor(int2)).into())
     }
@@ -199,7 +199,7 @@ fn inner_floordiv(int1: &BigInt, int2: &BigInt, vm: &VirtualMachine) -> PyResult
 
 fn inner_divmod(int1: &BigInt, int2: &BigInt, vm: &VirtualMachine) -> PyResult {
     if int2.is_zero() {
-        return Err(vm.new_zero_division_error("division by zero"));
+        return Err(vm.new_zero_division_error("divide by zero"));  // microloop: MicroPython's message (CPython's: "division by zero").
     }
     let (div, modulo) = int1.div_mod_floor(int2);
     Ok(vm.new_tuple((div, modulo)).into())
@@ -276,7 +276,7 @@ where
 
 fn inner_truediv(i1: &BigInt, i2: &BigInt, vm: &VirtualMachine) -> PyResult {
     if i2.is_zero() {
-        return Err(vm.new_zero_division_error("division by zero"));
+        return Err(vm.new_zero_division_error("divide by zero"));  // microloop: MicroPython's message (CPython's: "division by zero").
     }
 
     let float = true_div(i1, i2);

@@ -5245,7 +5245,12 @@ mod _io {
         }
 
         #[pymethod]
-        fn write(&self, b: ArgContiguousBytesLike, vm: &VirtualMachine) -> PyResult<u64> {
+        fn write(&self, b: PyObjectRef, vm: &VirtualMachine) -> PyResult<u64> {
+            // microloop: MicroPython's BytesIO takes a str too, as its UTF-8 bytes.
+            let b = match b.downcast_ref::<PyStr>() {
+                Some(s) => ArgContiguousBytesLike::try_from_object(vm, vm.ctx.new_bytes(s.as_wtf8().as_bytes().to_vec()).into())?,
+                None => ArgContiguousBytesLike::try_from_object(vm, b)?,
+            };
             let mut buffer = self.try_resizable(vm)?;
             // Acquiring the buffer can run `__buffer__`, which may have closed us.
             if self.closed.load() {

@@ -1197,9 +1197,12 @@ impl VirtualMachine {
     define_exception_fn!(fn new_memory_error, memory_error, MemoryError);
     define_exception_fn!(fn new_assertion_error, assertion_error, AssertionError);
     pub fn new_unbound_local_error(&self, msg: impl Into<Wtf8Buf>) -> PyBaseExceptionRef {
+        // microloop: MicroPython's wording, which names no variable (every caller's message
+        // is CPython's "local variable 'x' referenced before assignment").
+        let _ = msg;
         self.new_payload_exception::<PyNameError>(
             self.ctx.exceptions.unbound_local_error.to_owned(),
-            vec![self.ctx.new_str(msg.into()).into()].into(),
+            vec![self.ctx.new_str("local variable referenced before assignment").into()].into(),
         )
         .expect("UnboundLocalError construction from internal args is infallible")
         .upcast()
