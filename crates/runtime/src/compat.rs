@@ -50,10 +50,31 @@ pub(crate) fn install(vm: &VirtualMachine) -> PyResult<()> {
     install_exception_repr(base, vm);
     install_os_error_str(vm);
     install_bytes_format(vm);
+    ignore_syntax_warnings(vm);
+    // The message of a failed import, as MicroPython words it (the VM's importlib builds it
+    // from this prefix; its native paths say the same, vendor/README.md).
+    vm.import("_frozen_importlib", 0)?.set_attr("_ERR_MSG_PREFIX", vm.ctx.new_str("no module named "), vm)?;
     install_silent_coroutine_del(vm);
     // Sockets as streams, select.poll over ioctl objects (see asyncio/mpstreams.rs).
     crate::asyncio::mpstreams::install(vm)?;
     Ok(())
+}
+
+/// MicroPython prints no warnings. The compiler's SyntaxWarnings (an invalid escape such as
+/// `"\]"` in a library's pattern, `return` in `finally`) would reach stderr at every import of
+/// such a module: a filter at the head of the VM's list (the one `warnings.filters` starts
+/// from) ignores them. Other warnings keep CPython's defaults.
+fn ignore_syntax_warnings(vm: &VirtualMachine) {
+    let ctx = &vm.ctx;
+    let filter = ctx.new_tuple(vec![
+        ctx.new_str("ignore").into(),
+        ctx.none(),
+        ctx.exceptions.syntax_warning.as_object().to_owned(),
+        ctx.none(),
+        ctx.new_int(0).into(),
+    ]);
+    vm.state.warnings.filters.to_owned().borrow_vec_mut().insert(0, filter.into());
+    vm.state.warnings.filters_mutated();
 }
 
 /// The errno values MicroPython's unix port names in messages (its `errno.errorcode`); others
@@ -91,11 +112,17 @@ fn mp_errno_name(n: i32) -> Option<&'static str> {
 /// The type name MicroPython shows for `exc`: `OSError` for an OSError whose subclass was
 /// picked from its errno (by `OSError(errno, ...)` or a system call), the class's name
 /// otherwise.
-pub(crate) fn display_name(exc: &PyObject) -> String {
+/// The errors the VM raises under CPython's names that MicroPython does not have
+/// (`UnboundLocalError`, `ModuleNotFoundError`) show as their MicroPython base class too.
+pub(crate) fn display_name(exc: &PyObject, vm: &VirtualMachine) -> String {
     use rustpython_vm::exceptions::{os_error_origin, types_origin};
+    let class = exc.class();
+    let excs = &vm.ctx.exceptions;
     match os_error_origin(exc) {
         Some(o) if o != types_origin::CONSTRUCTED => "OSError".to_owned(),
-        _ => exc.class().name().to_string(),
+        _ if class.is(excs.unbound_local_error) => "NameError".to_owned(),
+        _ if class.is(excs.module_not_found_error) => "ImportError".to_owned(),
+        _ => class.name().to_string(),
     }
 }
 
@@ -296,7 +323,7 @@ fn exception_repr(zelf: &PyObject, vm: &VirtualMachine) -> PyResult<PyRef<PyStr>
         .downcast_ref::<PyBaseException>()
         .ok_or_else(|| vm.new_type_error("descriptor '__repr__' requires a 'BaseException' object"))?;
     let args = exc.args().as_object().repr(vm)?;
-    Ok(vm.ctx.new_str(format!("{}{}", display_name(zelf), args)))
+    Ok(vm.ctx.new_str(format!("{}{}", display_name(zelf, vm), args)))
 }
 
 /// `BaseException.value`: the exception's first argument, or None.

@@ -14,6 +14,10 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
         out.push_str("Traceback (most recent call last):\n");
         for entry in tb.iter() {
             let code = entry.frame.f_code();
+            // The import system's own frames, which MicroPython (and CPython) leave out.
+            if code.source_path().as_str().starts_with("<frozen importlib.") {
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  File \"{}\", line {}, in {}",
@@ -49,7 +53,7 @@ pub fn format_exception(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String
 /// OSError carrying an errno (alone, or with its strerror as system errors do).
 pub fn exception_line(vm: &VirtualMachine, exc: &PyBaseExceptionRef) -> String {
     let class = exc.class();
-    let name = crate::compat::display_name(exc.as_object());
+    let name = crate::compat::display_name(exc.as_object(), vm);
     if let Some(Ok(detail)) = crate::compat::os_error_str(exc.as_object(), vm) {
         return format!("{name}: {detail}");
     }
