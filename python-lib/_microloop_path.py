@@ -1,11 +1,148 @@
-# MicroPython's import order on sys.path: the entry ".frozen" stands for the modules built
-# into the binary, so a directory listed before it (the script's, "" for the current one)
-# wins over a built-in module of the same name, and one listed after it does not. The VM
-# asks its frozen modules before any directory; this finder, placed just ahead of them on
-# sys.meta_path, searches the directories before ".frozen" first (all of sys.path when
-# ".frozen" is not on it). Submodules are found through their package as usual.
+# MicroPython's import rules on top of the VM's importers.
+#
+# - ".frozen" on sys.path stands for the modules built into the binary: a directory listed
+#   before it (the script's, "" for the current one) wins over a built-in module of the same
+#   name, one listed after it does not. The VM asks its frozen modules before any directory;
+#   BeforeFrozen, placed just ahead of them, searches the directories before ".frozen" first
+#   (all of sys.path when ".frozen" is not on it).
+# - The built-in modules MicroPython lets Python code extend (EXTENSIBLE) are found in any
+#   directory on sys.path before the built-in one, as a micropython-lib `time.py` extends
+#   `time`. While such a file runs, importing its own name gives the built-in module (it does
+#   `from time import *`, after clearing sys.path as MicroPython's documentation shows, or
+#   not), and a package's own submodules are found in its directory.
+# - `u`-prefixed names (`utime`, `ujson`) are always the built-in module.
+# Submodules are found through their package as usual.
 import sys
+from _frozen_importlib import BuiltinImporter, FrozenImporter, ModuleSpec
 from _frozen_importlib_external import PathFinder
+
+EXTENSIBLE = frozenset(
+    (
+        "array", "binascii", "collections", "errno", "gzip", "hashlib", "heapq", "io", "json",
+        "os", "platform", "random", "re", "select", "socket", "ssl", "struct", "time", "zlib",
+        "machine",
+    )
+)
+# The names a `u` prefix reaches: the extensible ones and these.
+U_NAMES = EXTENSIBLE | {"asyncio", "sys"}
+
+# The built-in modules of extensible names, once loaded.
+_builtins = {}
+# Names whose built-in module is being loaded, or whose extension is running.
+_busy = set()
+
+
+def builtin(name):
+    # The module microloop has built in for `name`, whatever sys.modules holds now.
+    mod = _builtins.get(name)
+    if mod is not None:
+        return mod
+    held = sys.modules.get(name)
+    if name not in EXTENSIBLE or (held is not None and not isinstance(getattr(held, "__loader__", None), _Extension)):
+        # Not extended: the module imported under its name is the built-in one.
+        __import__(name)
+        mod = sys.modules[name]
+        if name in EXTENSIBLE:
+            _builtins[name] = mod
+        return mod
+    # Imported with sys.path empty, so that no directory is searched (MicroPython's way of
+    # reaching a built-in module), and with sys.modules not holding an extension of it.
+    held = sys.modules.pop(name, None)
+    path = sys.path
+    sys.path = []
+    _busy.add(name)
+    try:
+        __import__(name)
+        mod = sys.modules[name]
+    finally:
+        sys.path = path
+        _busy.discard(name)
+        if held is not None:
+            sys.modules[name] = held
+    if name in EXTENSIBLE:
+        _builtins[name] = mod
+    return mod
+
+
+class _Given:
+    # Loads a module object made already: the import system makes a blank module, which this
+    # replaces in sys.modules (where the import takes its result from), leaving the module's
+    # own name and attributes as they are.
+    def __init__(self, mod):
+        self.mod = mod
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        sys.modules[module.__name__] = self.mod
+
+
+class _Extension:
+    # Runs a file that extends a built-in module (see the top of this file).
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        name = module.__name__
+        base = builtin(name)
+        before = dict(base.__dict__)
+        own_path = getattr(module, "__path__", None)
+        if own_path is not None:
+            base.__path__ = list(own_path) + list(before.get("__path__", ()))
+        _busy.add(name)
+        sys.modules[name] = base
+        try:
+            self.loader.exec_module(module)
+        finally:
+            _busy.discard(name)
+            sys.modules[name] = module
+            # The package's submodules were bound on the built-in module, their parent while
+            # the file ran: they belong to the extension, and the built-in is put back as it was.
+            for key, value in list(base.__dict__.items()):
+                if key not in before or before[key] is not value:
+                    if getattr(value, "__name__", None) == name + "." + key and not hasattr(module, key):
+                        setattr(module, key, value)
+                    if key in before:
+                        setattr(base, key, before[key])
+                    else:
+                        delattr(base, key)
+            # The built-in package's own submodules (collections.abc) stay reachable.
+            for key, value in before.items():
+                if getattr(value, "__name__", None) == name + "." + key and not hasattr(module, key):
+                    setattr(module, key, value)
+
+
+class Extensible:
+    @staticmethod
+    def find_spec(name, path=None, target=None):
+        if path is not None:
+            return None
+        if name[:1] == "u" and name[1:] in U_NAMES and name not in _busy:
+            return ModuleSpec(name, _Given(builtin(name[1:])))
+        if name not in EXTENSIBLE or name in _busy:
+            return None
+        if name in _builtins:
+            # Loaded before and dropped from sys.modules (see install).
+            found = _search(name, target)
+            return found or ModuleSpec(name, _Given(_builtins[name]))
+        return _search(name, target)
+
+    @staticmethod
+    def invalidate_caches():
+        pass
+
+
+def _search(name, target):
+    entries = [entry for entry in sys.path if entry != ".frozen"]
+    spec = PathFinder.find_spec(name, entries, target) if entries else None
+    if spec is None or spec.loader is None:
+        return None
+    spec.loader = _Extension(spec.loader)
+    return spec
 
 
 class BeforeFrozen:
@@ -29,8 +166,16 @@ class BeforeFrozen:
 
 def install():
     meta = sys.meta_path
+    meta.insert(0, Extensible)
     for i, finder in enumerate(meta):
-        if getattr(finder, "__name__", "") == "FrozenImporter":
+        if finder is FrozenImporter:
             meta.insert(i, BeforeFrozen)
-            return
-    meta.append(BeforeFrozen)
+            break
+    else:
+        meta.append(BeforeFrozen)
+    # Extensible modules the runtime imported while it started (time) are found again on
+    # their next import, so that a file can extend them.
+    for name in EXTENSIBLE:
+        mod = sys.modules.pop(name, None)
+        if mod is not None:
+            _builtins[name] = mod

@@ -93,25 +93,53 @@ fn script_directory_and_micropypath_are_on_sys_path() {
 
 /// `.frozen` on sys.path is where the built-in modules are searched, as on MicroPython: a
 /// module in the script's directory (before it) wins over the built-in one of the same name,
-/// a module in a library directory (after it) does not; a submodule of a built-in package is
-/// still found.
+/// a module in a library directory (after it) does not, unless it extends one of the
+/// built-in modules MicroPython lets Python code extend (`json`), which any directory on
+/// sys.path does; a submodule of a built-in package is still found.
 #[test]
-fn script_directory_wins_over_built_in_modules_and_libraries_do_not() {
+fn script_directory_wins_over_built_in_modules_and_libraries_extend_some() {
     let dir = scratch("frozen");
     std::fs::create_dir_all(dir.join("app")).unwrap();
     std::fs::create_dir_all(dir.join("lib")).unwrap();
     write(&dir.join("app"), "sched.py", "NAME = 'local sched'\n");
-    write(&dir.join("lib"), "json.py", "NAME = 'lib json'\n");
+    write(&dir.join("lib"), "asyncio.py", "NAME = 'lib asyncio'\n");
+    write(&dir.join("lib"), "json.py", "from json import *\nNAME = 'lib json'\n");
     write(
         &dir.join("app"),
         "main.py",
-        "import sched, json, json.decoder, sys\nprint(sched.NAME, hasattr(json, 'NAME'), json.dumps([1]), sys.path[1:])\n",
+        "import sched, asyncio, json, json.decoder, ujson, sys\n\
+         print(sched.NAME, hasattr(asyncio, 'NAME'), json.NAME, json.dumps([1]), ujson is json, sys.path[1:])\n",
     );
     let mut cmd = Command::new(MICROLOOP);
     cmd.arg("app/main.py").current_dir(&dir).env("MICROPYPATH", format!(".frozen:{}", dir.join("lib").display()));
     let out = run_with_limit(cmd, b"", Duration::from_secs(60));
-    let expected = format!("local sched False [1] ['.frozen', '{}']\n", dir.join("lib").display());
+    let expected = format!("local sched False lib json [1] False ['.frozen', '{}']\n", dir.join("lib").display());
     assert_eq!(out.stdout, expected, "{}", out.stderr);
+}
+
+/// A file extending a built-in module, as micropython-lib's do and MicroPython's
+/// documentation shows: importing its own name while it runs (after clearing sys.path, or as
+/// the `u` name) gives the built-in module; afterwards the name is the extension, the `u` name
+/// still the built-in. Printed as MicroPython prints it.
+#[test]
+fn a_file_extends_a_built_in_module_as_on_micropython() {
+    let dir = scratch("extend");
+    write(
+        &dir,
+        "time.py",
+        "import sys\n_path = sys.path\nsys.path = ()\ntry:\n    from time import *\nfinally:\n    sys.path = _path\n\
+         import utime\n\ndef extra():\n    return 'extra'\n\nprint('extending', utime.ticks_diff(2, 1))\n",
+    );
+    write(
+        &dir,
+        "main.py",
+        "import time, utime\nprint(time.extra(), time.ticks_add(1, 1), utime is time, hasattr(utime, 'extra'))\n",
+    );
+    let expected = "extending 1\nextra 2 False False\n";
+    assert_eq!(microloop(&["main.py"], &dir).stdout, expected);
+    let mut cmd = Command::new(common::micropython());
+    cmd.arg("main.py").current_dir(&dir);
+    assert_eq!(run_with_limit(cmd, b"", Duration::from_secs(60)).stdout, expected);
 }
 
 #[test]
