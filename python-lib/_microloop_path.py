@@ -4,7 +4,8 @@
 #   before it (the script's, "" for the current one) wins over a built-in module of the same
 #   name, one listed after it does not. The VM asks its frozen modules before any directory;
 #   BeforeFrozen, placed just ahead of them, searches the directories before ".frozen" first
-#   (all of sys.path when ".frozen" is not on it).
+#   (all of sys.path when ".frozen" is not on it), and a package found in a directory has its
+#   submodules found there first.
 # - The built-in modules MicroPython lets Python code extend (EXTENSIBLE) are found in any
 #   directory on sys.path before the built-in one, as a micropython-lib `time.py` extends
 #   `time`. While such a file runs, importing its own name gives the built-in module (it does
@@ -149,6 +150,10 @@ class BeforeFrozen:
     @staticmethod
     def find_spec(name, path=None, target=None):
         if path is not None:
+            # A submodule: a package from a directory has its submodules there, ahead of a
+            # built-in package's of the same names (a built-in package's path is empty).
+            return PathFinder.find_spec(name, path, target) if path else None
+        if name in _busy:
             return None
         entries = []
         for entry in sys.path:

@@ -142,6 +142,24 @@ fn a_file_extends_a_built_in_module_as_on_micropython() {
     assert_eq!(run_with_limit(cmd, b"", Duration::from_secs(60)).stdout, expected);
 }
 
+/// A package in a directory before `.frozen` that has the name of a built-in one
+/// (micropython-lib's `unittest`) is the one `-m` runs, with its own submodules.
+#[test]
+fn dash_m_runs_a_local_package_that_shadows_a_built_in_one() {
+    let dir = scratch("shadow-package");
+    std::fs::create_dir_all(dir.join("lib/unittest")).unwrap();
+    write(&dir.join("lib/unittest"), "__init__.py", "print('local package')\n");
+    write(&dir.join("lib/unittest"), "__main__.py", "from . import runner\nprint('local main', __name__, runner.NAME)\n");
+    write(&dir.join("lib/unittest"), "runner.py", "NAME = 'local runner'\n");
+    let expected = "local package\nlocal main __main__ local runner\n";
+    for program in [PathBuf::from(MICROLOOP), common::micropython()] {
+        let mut cmd = Command::new(&program);
+        cmd.args(["-m", "unittest"]).current_dir(&dir).env("MICROPYPATH", "lib:.frozen");
+        let out = run_with_limit(cmd, b"", Duration::from_secs(60));
+        assert_eq!(out.stdout, expected, "{program:?}: {}", out.stderr);
+    }
+}
+
 #[test]
 fn dash_m_runs_a_module_as_main() {
     let dir = scratch("module");
