@@ -1102,20 +1102,29 @@ mod builtins {
         let write = |obj: PyStrRef| vm.call_method(&file, "write", (obj,));
 
         let sep = options.sep.unwrap_or_else(|| vm.ctx.new_str(" "));
-
-        let mut first = true;
-        for object in objects {
-            if first {
-                first = false;
-            } else {
-                write(sep.clone())?;
-            }
-
-            write(object.str(vm)?)?;
-        }
-
         let end = options.end.unwrap_or_else(|| vm.ctx.new_str("\n"));
-        write(end)?;
+
+        // microloop: one write of the whole line, not one per object, separator and end:
+        // every write to an unbuffered stdout is a system call and a trip through the text
+        // layer (a print of two objects cost four). What the objects' str() gave before one
+        // raises is still written, as it would have been piece by piece.
+        let mut line = rustpython_common::wtf8::Wtf8Buf::new();
+        for (i, object) in objects.into_iter().enumerate() {
+            if i > 0 {
+                line.push_wtf8(sep.as_wtf8());
+            }
+            match object.str(vm) {
+                Ok(s) => line.push_wtf8(s.as_wtf8()),
+                Err(e) => {
+                    if !line.is_empty() {
+                        write(vm.ctx.new_str(line))?;
+                    }
+                    return Err(e);
+                }
+            }
+        }
+        line.push_wtf8(end.as_wtf8());
+        write(vm.ctx.new_str(line))?;
 
         if options.flush.into() {
             vm.call_method(&file, "flush", ())?;
