@@ -430,7 +430,7 @@ impl Scheduler {
         if let Wait::LockGranted(lock) = task.take_wait() {
             if task.has_pending() {
                 // Cancelled after release() handed it the lock: the next waiter gets it.
-                super::lock::PyLock::pass_on(&lock, self);
+                super::lock::PyLock::cancelled_while_granted(&lock, &task, self, vm);
             }
         }
         task.handed.set(false);

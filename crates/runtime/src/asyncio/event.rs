@@ -7,18 +7,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use microloop_core::{Notifier, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject,
-    Py, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::PyType,
+    Py, PyObject, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::{PyType, PyTypeRef},
+    function::FuncArgs,
     protocol::PyIterReturn,
     pyclass,
-    types::{Constructor, IterNext, Iterable, SelfIter},
+    types::{Constructor, Initializer, IterNext, Iterable, SelfIter},
 };
 
 use super::core::{Scheduler, current_task, sched};
 use super::sources::{Source, SourceId};
 use super::task::{PyTask, Wait};
 
-/// An event tasks wait on until some task sets it.
+/// An event tasks wait on until some task sets it. Programs subclass it (and set attributes on
+/// it) as they do MicroPython's Python class: the instance dict is made on the first attribute
+/// set, so a plain Event allocates none.
 #[pyclass(module = "asyncio", name = "Event")]
 #[derive(Debug, PyPayload)]
 pub struct PyEvent {
@@ -37,14 +40,44 @@ impl PyEvent {
     }
 }
 
+/// `Event()` and subclasses: the arguments are `__init__`'s to check (a subclass's own
+/// `__init__` takes what it likes).
 impl Constructor for PyEvent {
-    type Args = ();
-    fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyEvent { state: Cell::new(false), waiters: RefCell::new(WaitQueue::new()) })
+    type Args = FuncArgs;
+    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        PyEvent::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
+    }
+    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
+        Ok(PyEvent::fresh())
     }
 }
 
-#[pyclass(with(Constructor))]
+/// `Event.__init__()`, which a subclass's `__init__` calls through `super()`: clears the event,
+/// as MicroPython's does. Tasks already waiting keep waiting on it (MicroPython's forgets them,
+/// never to wake them).
+impl Initializer for PyEvent {
+    type Args = FuncArgs;
+    // The slot itself, not the default one: construction calls it every time, and the
+    // default's argument binding cost more than the rest of the construction.
+    fn slot_init(zelf: &PyObject, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        super::check_no_init_args(&args, vm)?;
+        Self::init(zelf.try_to_ref::<Self>(vm)?, FuncArgs::default(), vm)
+    }
+
+    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        super::check_no_init_args(&args, vm)?;
+        zelf.state.set(false);
+        Ok(())
+    }
+}
+
+impl PyEvent {
+    fn fresh() -> Self {
+        PyEvent { state: Cell::new(false), waiters: RefCell::new(WaitQueue::new()) }
+    }
+}
+
+#[pyclass(with(Constructor, Initializer), flags(BASETYPE, HAS_DICT))]
 impl PyEvent {
     /// True if the event is set.
     #[pymethod]
@@ -134,6 +167,7 @@ impl FlagShared {
 
 /// A flag set from outside the loop (an interrupt handler, another thread) that one task waits
 /// on. Setting it twice before the wait wakes the task once: it is a flag, not a counter.
+/// Subclassable, with an instance dict made on the first attribute set, like Event.
 #[pyclass(module = "asyncio", name = "ThreadSafeFlag")]
 #[derive(Debug, PyPayload)]
 pub struct PyThreadSafeFlag {
@@ -156,6 +190,13 @@ impl PyThreadSafeFlag {
         self.shared.clone()
     }
 
+    /// Creates the types a flag needs, for a flag made before `asyncio` is imported
+    /// (`microloop.flag`): its own, and its `wait()` awaitable's.
+    pub(crate) fn ensure_types(vm: &VirtualMachine) {
+        let _ = <PyThreadSafeFlag as rustpython_vm::class::PyClassImpl>::make_static_type();
+        crate::asyncio::fastpath::init_awaitable::<PyFlagWait>(vm);
+    }
+
     /// A flag object around a flag the host shares (`microloop.flag`).
     pub(crate) fn from_shared(shared: Arc<FlagShared>) -> Self {
         PyThreadSafeFlag { shared, waiter: RefCell::new(None) }
@@ -170,14 +211,41 @@ impl PyThreadSafeFlag {
     }
 }
 
+/// `ThreadSafeFlag()` and subclasses; the arguments are `__init__`'s to check.
 impl Constructor for PyThreadSafeFlag {
-    type Args = ();
-    fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyThreadSafeFlag::from_shared(Arc::new(FlagShared::new(sched().notifier()))))
+    type Args = FuncArgs;
+    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        PyThreadSafeFlag::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
+    }
+    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
+        Ok(PyThreadSafeFlag::fresh())
     }
 }
 
-#[pyclass(with(Constructor))]
+/// `ThreadSafeFlag.__init__()`: clears the flag, as MicroPython's does.
+impl Initializer for PyThreadSafeFlag {
+    type Args = FuncArgs;
+    // The slot itself, not the default one: construction calls it every time, and the
+    // default's argument binding cost more than the rest of the construction.
+    fn slot_init(zelf: &PyObject, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        super::check_no_init_args(&args, vm)?;
+        Self::init(zelf.try_to_ref::<Self>(vm)?, FuncArgs::default(), vm)
+    }
+
+    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        super::check_no_init_args(&args, vm)?;
+        zelf.shared.flag.store(false, Ordering::Release);
+        Ok(())
+    }
+}
+
+impl PyThreadSafeFlag {
+    fn fresh() -> Self {
+        PyThreadSafeFlag::from_shared(Arc::new(FlagShared::new(sched().notifier())))
+    }
+}
+
+#[pyclass(with(Constructor, Initializer), flags(BASETYPE, HAS_DICT))]
 impl PyThreadSafeFlag {
     /// Sets the flag. Safe to call from `micropython.schedule` callbacks, IRQ handlers and, via
     /// the embedding API, other threads. The waiting task is woken at the loop's next poll,

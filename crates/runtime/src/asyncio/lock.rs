@@ -4,12 +4,12 @@ use std::cell::{Cell, RefCell};
 
 use microloop_core::{WaitKey, WaitQueue};
 use rustpython_vm::{
-    Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::PyType,
-    function::PosArgs,
+    AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    builtins::{PyType, PyTypeRef},
+    function::{FuncArgs, PosArgs},
     protocol::PyIterReturn,
     pyclass,
-    types::{Constructor, IterNext, Iterable, SelfIter},
+    types::{Constructor, Initializer, IterNext, Iterable, SelfIter},
 };
 
 use super::core::{Scheduler, current_task, sched};
@@ -29,6 +29,11 @@ enum LockState {
 
 /// A mutual-exclusion lock for tasks. `release()` hands the lock straight to the oldest waiter,
 /// so a task that arrives later cannot overtake the queue.
+///
+/// Subclassable, with an instance dict made on the first attribute set. Where MicroPython's
+/// Python class calls its own methods by name, a subclass's overrides are called too:
+/// `async with` calls `acquire()` and `release()`, and a task cancelled after `release()`
+/// handed it the lock calls `release()` to pass it on.
 #[pyclass(module = "asyncio", name = "Lock")]
 #[derive(Debug, PyPayload)]
 pub struct PyLock {
@@ -46,6 +51,31 @@ impl PyLock {
         drop(removed);
     }
 
+    /// Whether `obj` is a plain Lock, whose methods nobody overrides.
+    #[inline]
+    fn is_exact(obj: &Py<Self>, vm: &VirtualMachine) -> bool {
+        obj.class().is(PyLock::class(&vm.ctx))
+    }
+
+    /// `task`, handed the lock by `release()`, was cancelled before it ran: MicroPython's
+    /// `acquire()` then takes the lock and calls `self.release()`, so the next waiter gets it.
+    /// A subclass's `release()` is called as there, with `task` current (the loop is about to
+    /// resume it); what it raises replaces the CancelledError the task is about to receive.
+    pub(crate) fn cancelled_while_granted(zelf: &PyRef<Self>, task: &PyRef<PyTask>, s: &Scheduler, vm: &VirtualMachine) {
+        if PyLock::is_exact(zelf, vm) {
+            PyLock::pass_on(zelf, s);
+            return;
+        }
+        zelf.state.set(LockState::Held);
+        let prev = s.cur_task.borrow_mut().replace(task.clone());
+        let released = vm.call_method(zelf.as_object(), "release", ());
+        let ours = std::mem::replace(&mut *s.cur_task.borrow_mut(), prev);
+        drop(ours);
+        if let Err(exc) = released {
+            task.set_pending(exc);
+        }
+    }
+
     /// Gives the lock to the next waiter, or unlocks it if none waits.
     pub(crate) fn pass_on(zelf: &Py<Self>, s: &Scheduler) {
         let next = zelf.waiters.borrow_mut().pop_front();
@@ -60,14 +90,45 @@ impl PyLock {
     }
 }
 
+/// `Lock()` and subclasses; the arguments are `__init__`'s to check.
 impl Constructor for PyLock {
-    type Args = ();
-    fn py_new(_cls: &Py<PyType>, _args: (), _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyLock { state: Cell::new(LockState::Free), waiters: RefCell::new(WaitQueue::new()) })
+    type Args = FuncArgs;
+    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        PyLock::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
+    }
+    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
+        Ok(PyLock::fresh())
     }
 }
 
-#[pyclass(with(Constructor))]
+/// `Lock.__init__()`, which a subclass's `__init__` calls through `super()`: unlocks the lock,
+/// as MicroPython's does, unless tasks queue for it (they keep their places; MicroPython's
+/// forgets them, never to wake them).
+impl Initializer for PyLock {
+    type Args = FuncArgs;
+    // The slot itself, not the default one: construction calls it every time, and the
+    // default's argument binding cost more than the rest of the construction.
+    fn slot_init(zelf: &PyObject, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        super::check_no_init_args(&args, vm)?;
+        Self::init(zelf.try_to_ref::<Self>(vm)?, FuncArgs::default(), vm)
+    }
+
+    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        super::check_no_init_args(&args, vm)?;
+        if zelf.waiters.borrow().is_empty() {
+            zelf.state.set(LockState::Free);
+        }
+        Ok(())
+    }
+}
+
+impl PyLock {
+    fn fresh() -> Self {
+        PyLock { state: Cell::new(LockState::Free), waiters: RefCell::new(WaitQueue::new()) }
+    }
+}
+
+#[pyclass(with(Constructor, Initializer), flags(BASETYPE, HAS_DICT))]
 impl PyLock {
     /// True while the lock is held.
     #[pymethod]
@@ -91,16 +152,45 @@ impl PyLock {
         Ok(())
     }
 
+    /// `async with lock`: awaits `acquire()` (a subclass's own, if it has one).
     #[pymethod]
-    fn __aenter__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyRef<PyLockAcquire> {
-        PyLock::acquire(zelf, vm)
+    fn __aenter__(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        if PyLock::is_exact(&zelf, vm) {
+            return Ok(PyLock::acquire(zelf, vm).into());
+        }
+        let acquiring = vm.call_method(zelf.as_object(), "acquire", ())?;
+        if !awaitable(&acquiring, vm) {
+            // MicroPython's `__aenter__` awaits it, which is `yield from`.
+            return Err(vm.new_type_error(format!("'{}' object isn't iterable", acquiring.class().name())));
+        }
+        Ok(acquiring)
     }
 
+    /// The end of `async with lock`: calls `release()` (a subclass's own, if it has one); what
+    /// it returns is the awaitable's value, which suppresses the exception when true.
     #[pymethod]
     fn __aexit__(zelf: PyRef<Self>, _args: PosArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
-        PyLock::release(zelf, vm)?;
-        Ok(super::done_awaitable(vm))
+        if PyLock::is_exact(&zelf, vm) {
+            PyLock::release(zelf, vm)?;
+            return Ok(super::done_awaitable(vm));
+        }
+        let value = vm.call_method(zelf.as_object(), "release", ())?;
+        Ok(super::done_awaitable_with(value, vm))
     }
+}
+
+/// Whether `await obj` takes `obj`, judged without calling anything, as the VM's `await` judges:
+/// a coroutine or generator, an object with `__await__`, an instance of a Python class with
+/// `__iter__`.
+fn awaitable(obj: &PyObjectRef, vm: &VirtualMachine) -> bool {
+    use rustpython_vm::builtins::{PyAsyncGen, PyCoroutine, PyGenerator};
+    use rustpython_vm::types::PyTypeFlags;
+    let cls = obj.class();
+    obj.downcastable::<PyCoroutine>()
+        || obj.downcastable::<PyGenerator>()
+        || obj.downcastable::<PyAsyncGen>()
+        || cls.has_attr(rustpython_vm::identifier!(vm, __await__))
+        || (cls.slots.flags.has_feature(PyTypeFlags::HEAPTYPE) && cls.slots.iter.load().is_some())
 }
 
 /// The awaitable `Lock.acquire()` returns.

@@ -60,13 +60,36 @@ pub(crate) fn loop_object(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
 
 /// An awaitable that finishes at once with None (what `__aexit__` returns).
 pub(crate) fn done_awaitable(vm: &VirtualMachine) -> PyObjectRef {
-    PyDone {}.into_ref(&vm.ctx).into()
+    PyDone { value: None }.into_ref(&vm.ctx).into()
 }
 
-/// Awaitable finishing immediately with None.
+/// An awaitable that finishes at once with `value` (a subclass's `__aexit__`: what its
+/// `release()` returned, which suppresses the exception when true, as in MicroPython).
+pub(crate) fn done_awaitable_with(value: PyObjectRef, vm: &VirtualMachine) -> PyObjectRef {
+    PyDone { value: Some(value) }.into_ref(&vm.ctx).into()
+}
+
+/// The arguments of `Event()`, `Lock()`, `ThreadSafeFlag()` and their `__init__`, which take
+/// none: MicroPython's TypeError for any.
+pub(crate) fn check_no_init_args(args: &rustpython_vm::function::FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+    if !args.args.is_empty() {
+        return Err(vm.new_type_error(format!(
+            "__init__() takes 1 positional arguments but {} were given",
+            args.args.len() + 1
+        )));
+    }
+    if let Some(name) = args.kwargs.keys().next() {
+        return Err(vm.new_type_error(format!("unexpected keyword argument '{name}'")));
+    }
+    Ok(())
+}
+
+/// Awaitable finishing immediately with its value (None if it has none).
 #[pyclass(module = "asyncio", name = "done")]
 #[derive(Debug, PyPayload)]
-struct PyDone {}
+struct PyDone {
+    value: Option<PyObjectRef>,
+}
 
 #[pyclass(with(IterNext, Iterable))]
 impl PyDone {}
@@ -74,9 +97,9 @@ impl PyDone {}
 impl SelfIter for PyDone {}
 
 impl IterNext for PyDone {
-    fn next(_zelf: &rustpython_vm::Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+    fn next(zelf: &rustpython_vm::Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
-        Ok(PyIterReturn::StopIteration(None))
+        Ok(PyIterReturn::StopIteration(zelf.value.clone()))
     }
 }
 
@@ -274,7 +297,17 @@ mod _asyncio_native {
     #[derive(Debug, PyPayload)]
     pub struct PyLoop {}
 
-    #[pyclass]
+    /// `Loop()`: MicroPython's Loop is a plain class, which programs may instantiate or
+    /// subclass; every instance drives the one loop.
+    impl rustpython_vm::types::Constructor for PyLoop {
+        // Anything, as MicroPython's `Loop(...)` takes (its class has no `__init__`).
+        type Args = FuncArgs;
+        fn py_new(_cls: &Py<rustpython_vm::builtins::PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
+            Ok(PyLoop {})
+        }
+    }
+
+    #[pyclass(with(rustpython_vm::types::Constructor), flags(BASETYPE))]
     impl PyLoop {
         /// Schedules `coro` as a new task.
         #[pymethod]

@@ -9,10 +9,11 @@ use std::rc::Rc;
 use microloop_core::{TimerKey, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyAsyncGen, PyBaseExceptionRef, PyCoroutine, PyGenerator},
+    builtins::{PyAsyncGen, PyBaseExceptionRef, PyCoroutine, PyGenerator, PyType, PyTypeRef},
+    function::FuncArgs,
     protocol::PyIterReturn,
     pyclass,
-    types::{IterNext, Iterable, Representable, SelfIter},
+    types::{Constructor, Initializer, IterNext, Iterable, Representable, SelfIter},
 };
 
 use super::core::{Scheduler, current_task, sched};
@@ -107,12 +108,18 @@ pub(crate) enum NativeCoro {
 }
 
 /// A coroutine wrapped for the scheduler (MicroPython's `Task`).
+///
+/// `Task(coro)` makes one that is not scheduled, as in MicroPython, and the class can be
+/// subclassed; a subclass's `__init__` calls `super().__init__(coro)`, which is why `coro_obj`
+/// can be replaced after the object is made.
 #[pyclass(module = "asyncio", name = "Task")]
 #[derive(Debug, PyPayload)]
 pub struct PyTask {
-    /// The object passed to `create_task`, shown as `task.coro`.
-    coro_obj: PyObjectRef,
-    /// How to resume `coro_obj`.
+    /// The object passed to `create_task` or `Task()`, shown as `task.coro`.
+    coro_obj: RefCell<PyObjectRef>,
+    /// How to resume `coro_obj`. Fixed when the task is made: only the tasks `Task()` makes can
+    /// have `coro_obj` replaced, and the loop never runs those (nothing schedules them, as in
+    /// MicroPython, where only its internal run queue could).
     coro: Coro,
     /// Pending or done, with the outcome.
     state: RefCell<TaskState>,
@@ -135,7 +142,15 @@ pub struct PyTask {
 impl PyTask {
     /// Wraps `coro` in a new task, or raises TypeError as MicroPython does for non-coroutines.
     pub fn new(coro_obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<Self> {
-        let coro = if let Some(c) = coro_obj.downcast_ref::<PyCoroutine>() {
+        let coro = PyTask::classify(&coro_obj, true, vm)?;
+        Ok(PyTask::with_coro(coro_obj, coro))
+    }
+
+    /// How to resume `coro_obj`. `strict` (`create_task`) refuses what is not a coroutine, as
+    /// MicroPython's `create_task` does; `Task(obj)` takes anything, as MicroPython's
+    /// constructor does, and resuming such a task calls its `send` as MicroPython's loop does.
+    fn classify(coro_obj: &PyObjectRef, strict: bool, vm: &VirtualMachine) -> PyResult<Coro> {
+        Ok(if let Some(c) = coro_obj.downcast_ref::<PyCoroutine>() {
             Coro::Coroutine(c.to_owned())
         } else if let Some(g) = coro_obj.downcast_ref::<PyGenerator>() {
             Coro::Generator(g.to_owned())
@@ -143,23 +158,37 @@ impl PyTask {
             // An `async def` holding `yield`: MicroPython runs it as the generator it is there;
             // the VM's awaiter steps it so (send/throw), as `await` does.
             Coro::Sendable(rustpython_vm::get_awaitable_iter(coro_obj.clone(), vm)?)
-        } else if vm.get_attribute_opt(&coro_obj, "send")?.is_some()
-            && vm.get_attribute_opt(&coro_obj, "throw")?.is_some()
+        } else if !strict {
+            Coro::Sendable(coro_obj.clone())
+        } else if vm.get_attribute_opt(coro_obj, "send")?.is_some()
+            && vm.get_attribute_opt(coro_obj, "throw")?.is_some()
         {
             Coro::Sendable(coro_obj.clone())
         } else if coro_obj.class().has_attr(vm.ctx.intern_str("__await__")) {
-            let iter = vm.call_method(&coro_obj, "__await__", ())?;
+            let iter = vm.call_method(coro_obj, "__await__", ())?;
             Coro::Iterator(iter)
         } else {
             return Err(vm.new_type_error("coroutine expected"));
-        };
-        Ok(PyTask::with_coro(coro_obj, coro))
+        })
+    }
+
+    /// The coroutine of `Task(coro[, globals])`, MicroPython's constructor arguments, checked
+    /// as MicroPython checks them (`globals` is accepted and not used).
+    fn ctor_coro(args: &FuncArgs, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        if !args.kwargs.is_empty() {
+            return Err(vm.new_type_error("function doesn't take keyword arguments"));
+        }
+        match args.args.len() {
+            0 => Err(vm.new_type_error("function missing 1 required positional arguments")),
+            1 | 2 => Ok(args.args[0].clone()),
+            n => Err(vm.new_type_error(format!("function expected at most 2 arguments, got {n}"))),
+        }
     }
 
     /// A pending task that has not run.
     fn with_coro(coro_obj: PyObjectRef, coro: Coro) -> Self {
         PyTask {
-            coro_obj,
+            coro_obj: RefCell::new(coro_obj),
             coro,
             state: RefCell::new(TaskState::Pending),
             retrieved: Cell::new(false),
@@ -399,12 +428,50 @@ impl NativeCoro {
     }
 }
 
-#[pyclass(with(IterNext, Iterable, Representable))]
+/// `Task(coro[, globals])`: a task that is not scheduled, as in MicroPython. A subclass's
+/// arguments are its own `__init__`'s: when they are not a Task's, the task waits for
+/// `super().__init__(coro)` with None as its coroutine.
+impl Constructor for PyTask {
+    type Args = FuncArgs;
+    fn slot_new(cls: PyTypeRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        let coro_obj = if cls.is(PyTask::class(&vm.ctx)) {
+            PyTask::ctor_coro(&args, vm)?
+        } else {
+            PyTask::ctor_coro(&args, vm).unwrap_or_else(|_| vm.ctx.none())
+        };
+        let coro = PyTask::classify(&coro_obj, false, vm)?;
+        PyTask::with_coro(coro_obj, coro).into_ref_with_type(vm, cls).map(Into::into)
+    }
+    fn py_new(_cls: &Py<PyType>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<Self> {
+        let coro_obj = PyTask::ctor_coro(&args, vm)?;
+        let coro = PyTask::classify(&coro_obj, false, vm)?;
+        Ok(PyTask::with_coro(coro_obj, coro))
+    }
+}
+
+/// A subclass's `super().__init__(coro[, globals])`: sets the coroutine of a task that has not
+/// started (and never will: see [`PyTask::coro`]). On a plain Task it does nothing (the
+/// constructor took the same arguments).
+impl Initializer for PyTask {
+    type Args = FuncArgs;
+    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        if zelf.class().is(PyTask::class(&vm.ctx)) {
+            return Ok(());
+        }
+        let coro_obj = PyTask::ctor_coro(&args, vm)?;
+        // The old one is dropped after the borrow ends: dropping an object can run code.
+        let old = std::mem::replace(&mut *zelf.coro_obj.borrow_mut(), coro_obj);
+        drop(old);
+        Ok(())
+    }
+}
+
+#[pyclass(with(Constructor, Initializer, IterNext, Iterable, Representable), flags(BASETYPE))]
 impl PyTask {
     /// The coroutine the task runs.
     #[pygetset]
     fn coro(zelf: &Py<Self>) -> PyObjectRef {
-        zelf.coro_obj.clone()
+        zelf.coro_obj.borrow().clone()
     }
 
     /// True once the task has finished, by returning, raising or being cancelled.

@@ -13,6 +13,7 @@ pub(crate) mod microloop_mod {
     /// name gives the same flag.
     #[pyfunction]
     fn flag(name: PyStrRef, vm: &VirtualMachine) -> PyRef<PyThreadSafeFlag> {
+        PyThreadSafeFlag::ensure_types(vm);
         let s = sched();
         HostSource::of(&s).named_flag(&name.to_string_lossy(), vm)
     }
