@@ -1095,6 +1095,7 @@ mod builtins {
 
     #[pyfunction]
     pub fn print(objects: PosArgs, options: PrintOptions, vm: &VirtualMachine) -> PyResult<()> {
+        let to_stdout = options.file.as_ref().is_none_or(|f| vm.is_none(f));
         let file = match options.file {
             Some(f) => f,
             None => sys::get_stdout(vm)?,
@@ -1106,8 +1107,31 @@ mod builtins {
 
         // microloop: one write of the whole line, not one per object, separator and end:
         // every write to an unbuffered stdout is a system call and a trip through the text
-        // layer (a print of two objects cost four). What the objects' str() gave before one
-        // raises is still written, as it would have been piece by piece.
+        // layer (a print of two objects cost four). Only to sys.stdout and for objects whose
+        // str() runs no Python code (str, int, float, bool, None), so that a __str__ that
+        // prints, or a file of the script's that counts its writes, sees what it saw before.
+        let plain = |o: &PyObjectRef| {
+            let class = o.class();
+            let types = &vm.ctx.types;
+            class.is(types.str_type)
+                || class.is(types.int_type)
+                || class.is(types.float_type)
+                || class.is(types.bool_type)
+                || vm.is_none(o)
+        };
+        if !to_stdout || !objects.iter().all(plain) {
+            for (i, object) in objects.into_iter().enumerate() {
+                if i > 0 {
+                    write(sep.clone())?;
+                }
+                write(object.str(vm)?)?;
+            }
+            write(end)?;
+            if options.flush.into() {
+                vm.call_method(&file, "flush", ())?;
+            }
+            return Ok(());
+        }
         let mut line = rustpython_common::wtf8::Wtf8Buf::new();
         for (i, object) in objects.into_iter().enumerate() {
             if i > 0 {
@@ -1273,7 +1297,7 @@ mod builtins {
         let caller_globals;
         let globals = match args.globals.as_deref() {
             Some(g) if !vm.is_none(g) => Some(g),
-            _ if args.level > 0 => {
+            _ if args.level > 0 && vm.current_frame().is_some() => {
                 caller_globals = vm.current_globals();
                 Some(caller_globals.as_object())
             }
