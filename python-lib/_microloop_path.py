@@ -8,10 +8,11 @@
 #   submodules found there first.
 # - The built-in modules MicroPython lets Python code extend (EXTENSIBLE) are found in any
 #   directory on sys.path before the built-in one, as a micropython-lib `time.py` extends
-#   `time`. While such a file runs, importing its own name gives the built-in module (it does
-#   `from time import *`, after clearing sys.path as MicroPython's documentation shows, or
-#   not), and a package's own submodules are found in its directory.
+#   `time`. While such a file runs, importing an extensible name with sys.path cleared gives
+#   the built-in module (`from time import *`, as MicroPython's documentation shows).
 # - `u`-prefixed names (`utime`, `ujson`) are always the built-in module.
+# - A directory without __init__.py is a package only when no module has its name (CPython's
+#   namespace packages; MicroPython takes any directory).
 # Submodules are found through their package as usual.
 import sys
 from _frozen_importlib import BuiltinImporter, FrozenImporter, ModuleSpec
@@ -24,6 +25,9 @@ EXTENSIBLE = frozenset(
         "machine",
     )
 )
+# Modules that are Python frozen into MicroPython and native in microloop: a file in a
+# directory before ".frozen" wins over them, as over any frozen module.
+FROZEN_IN_MICROPYTHON = frozenset(("asyncio",))
 # The names a `u` prefix reaches: the extensible ones and these.
 U_NAMES = EXTENSIBLE | {"asyncio", "sys"}
 
@@ -46,17 +50,16 @@ def builtin(name):
         if name in EXTENSIBLE:
             _builtins[name] = mod
         return mod
-    # Imported with sys.path empty, so that no directory is searched (MicroPython's way of
-    # reaching a built-in module), and with sys.modules not holding an extension of it.
+    # Imported with the finders of directories stepping aside for this name (every
+    # extensible name has a built-in module, found before the VM's own search of sys.path),
+    # and with sys.modules not holding the extension. What the built-in module imports in
+    # turn is found as usual, extensions included.
     held = sys.modules.pop(name, None)
-    path = sys.path
-    sys.path = []
     _busy.add(name)
     try:
         __import__(name)
         mod = sys.modules[name]
     finally:
-        sys.path = path
         _busy.discard(name)
         if held is not None:
             sys.modules[name] = held
@@ -90,31 +93,32 @@ class _Extension:
     def exec_module(self, module):
         name = module.__name__
         base = builtin(name)
-        before = dict(base.__dict__)
-        own_path = getattr(module, "__path__", None)
-        if own_path is not None:
-            base.__path__ = list(own_path) + list(before.get("__path__", ()))
-        _busy.add(name)
-        sys.modules[name] = base
+        # While the file runs, importing an extensible name with sys.path empty gives the
+        # built-in module, as MicroPython does; any other import of the name gives the file's
+        # module, not finished yet, as MicroPython's does. Only for that while: the import
+        # hook costs every import a call.
+        import builtins
+
+        vm_import = builtins.__import__
+
+        def import_(iname, globals=None, locals=None, fromlist=(), level=0):
+            if level == 0 and not sys.path and iname in EXTENSIBLE:
+                return builtin(iname)
+            return vm_import(iname, globals, locals, fromlist, level)
+
+        builtins.__import__ = import_
         try:
             self.loader.exec_module(module)
         finally:
-            _busy.discard(name)
-            sys.modules[name] = module
-            # The package's submodules were bound on the built-in module, their parent while
-            # the file ran: they belong to the extension, and the built-in is put back as it was.
-            for key, value in list(base.__dict__.items()):
-                if key not in before or before[key] is not value:
-                    if getattr(value, "__name__", None) == name + "." + key and not hasattr(module, key):
-                        setattr(module, key, value)
-                    if key in before:
-                        setattr(base, key, before[key])
-                    else:
-                        delattr(base, key)
-            # The built-in package's own submodules (collections.abc) stay reachable.
-            for key, value in before.items():
-                if getattr(value, "__name__", None) == name + "." + key and not hasattr(module, key):
-                    setattr(module, key, value)
+            builtins.__import__ = vm_import
+        # What the file did not define it takes from the built-in module, as the wildcard
+        # import MicroPython's documentation shows would have given it, and beyond: the
+        # standard library's own modules, Python here, use private names and submodules too
+        # (random needs os.urandom, json collections.abc), whatever the extension imported.
+        own = module.__dict__
+        for key, value in list(base.__dict__.items()):
+            if key not in own and not (key.startswith("__") and key.endswith("__")):
+                own[key] = value
 
 
 class Extensible:
@@ -122,6 +126,8 @@ class Extensible:
     def find_spec(name, path=None, target=None):
         if path is not None:
             return None
+        if name in FROZEN_IN_MICROPYTHON:
+            return BeforeFrozen.find_spec(name, None, target)
         if name[:1] == "u" and name[1:] in U_NAMES and name not in _busy:
             return ModuleSpec(name, _Given(builtin(name[1:])))
         if name not in EXTENSIBLE or name in _busy:
@@ -162,7 +168,12 @@ class BeforeFrozen:
             entries.append(entry)
         if not entries:
             return None
-        return PathFinder.find_spec(name, entries, target)
+        spec = PathFinder.find_spec(name, entries, target)
+        # A directory without __init__.py (a data directory named `logging`) does not hide a
+        # built-in module, as a namespace package never hides a module in CPython.
+        if spec is None or spec.loader is None:
+            return None
+        return spec
 
     @staticmethod
     def invalidate_caches():

@@ -49,6 +49,14 @@ def _source(obj):
         if obj < 0:
             raise ValueError
         return obj, None
+    ioctl = getattr(obj, "ioctl", None)
+    if ioctl is not None and getattr(obj, "fileno", None) is not None:
+        # Both (a TLS socket, whose descriptor does not show the data it has decrypted
+        # already; an io.IOBase driver): ioctl first, as MicroPython has only that.
+        fd = _int(ioctl(_STREAM_GET_FILENO, 0))
+        if fd >= 0:
+            return fd, None
+        return None, ioctl
     fileno = getattr(obj, "fileno", None)
     if fileno is not None:
         try:

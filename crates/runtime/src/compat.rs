@@ -210,13 +210,14 @@ fn install_bytes_format(vm: &VirtualMachine) {
     const FORMAT: PyMethodDef = PyMethodDef::new_const(
         "format",
         |zelf: PyObjectRef, args: rustpython_vm::function::FuncArgs, vm: &VirtualMachine| -> PyResult {
-            let bytes = zelf
-                .downcast_ref::<rustpython_vm::builtins::PyBytes>()
-                .ok_or_else(|| vm.new_type_error("descriptor 'format' requires a 'bytes' object"))?;
-            let text = vm.ctx.new_str(String::from_utf8_lossy(bytes.as_bytes()).into_owned());
-            let formatted = vm.call_method(text.as_object(), "format", args)?;
-            let formatted = formatted.str(vm)?;
-            Ok(vm.ctx.new_bytes(formatted.as_wtf8().as_bytes().to_vec()).into())
+            if zelf.downcast_ref::<rustpython_vm::builtins::PyBytes>().is_none() {
+                return Err(vm.new_type_error("descriptor 'format' requires a 'bytes' object"));
+            }
+            // Bytes that are not UTF-8 come through unchanged (as surrogates and back).
+            let codec = (vm.ctx.new_str("utf-8"), vm.ctx.new_str("surrogateescape"));
+            let text = vm.call_method(&zelf, "decode", codec.clone())?;
+            let formatted = vm.call_method(&text, "format", args)?;
+            vm.call_method(&formatted, "encode", codec)
         },
         PyMethodFlags::METHOD,
         ItemDoc::static_text("Format the bytes' text as str.format does; return bytes."),

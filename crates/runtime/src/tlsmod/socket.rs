@@ -21,6 +21,9 @@ use rustpython_vm::{
 
 use super::PySslContext;
 
+/// How long `close()` waits for a peer that does not read to take what is queued for it.
+const CLOSE_WAIT: Duration = Duration::from_secs(10);
+
 /// What `read` and friends hand back on a socket that is not blocking and has nothing.
 enum Got<T> {
     Data(T),
@@ -65,12 +68,109 @@ impl Session {
         Ok(())
     }
 
-    /// Completes the handshake (blocking sockets) or moves it on.
+    /// Completes the handshake (blocking sockets).
     fn handshake(&mut self) -> io::Result<()> {
         while self.tls.is_handshaking() {
-            self.tls.complete_io(&mut self.sock)?;
+            self.tls.complete_io(&mut self.sock).map_err(|e| self.timed_out(e))?;
         }
-        self.flush()
+        self.flush().map_err(|e| self.timed_out(e))
+    }
+
+    /// A blocking socket's timeout as MicroPython reports it: ETIMEDOUT, not EAGAIN.
+    fn timed_out(&self, e: io::Error) -> io::Error {
+        if e.kind() == io::ErrorKind::WouldBlock && !self.nonblocking() {
+            return io::Error::from_raw_os_error(libc::ETIMEDOUT);
+        }
+        e
+    }
+
+    /// Moves the session on without waiting: sends what is queued, takes in what has arrived
+    /// (handshake messages, records of data), and tells whether the peer has ended it. Run
+    /// before a write on a socket that is not blocking and by `poll`.
+    fn advance(&mut self) -> io::Result<()> {
+        let blocking = !self.nonblocking();
+        if blocking {
+            self.sock.set_nonblocking(true)?;
+        }
+        let result = (|| {
+            self.flush_nonblocking()?;
+            if !self.eof && self.pending.is_empty() {
+                match self.fill_once() {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    other => other?,
+                }
+            }
+            self.flush_nonblocking()
+        })();
+        if blocking {
+            self.sock.set_nonblocking(false)?;
+        }
+        result
+    }
+
+    /// Sends what rustls has queued as far as the kernel takes it now.
+    fn flush_nonblocking(&mut self) -> io::Result<()> {
+        while self.tls.wants_write() {
+            match self.tls.write_tls(&mut self.sock) {
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// One read of the socket into rustls and the plaintext it gives into `pending`
+    /// (WouldBlock when nothing has arrived).
+    fn fill_once(&mut self) -> io::Result<()> {
+        match self.tls.read_tls(&mut self.sock) {
+            Ok(0) => {
+                self.eof = true;
+                return Ok(());
+            }
+            Ok(_) => {}
+            Err(e) => return Err(e),
+        }
+        if let Err(e) = self.tls.process_new_packets() {
+            let _ = self.flush_nonblocking();
+            return Err(io::Error::new(io::ErrorKind::InvalidData, e));
+        }
+        let mut buf = [0u8; 16 * 1024];
+        loop {
+            match self.tls.reader().read(&mut buf) {
+                Ok(0) => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    self.eof = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// MicroPython's MP_STREAM_POLL: which of `events` (POLLIN 1, POLLOUT 4) the session is
+    /// ready for, counting the plaintext already received and the end of the session; sends
+    /// what is queued on the way.
+    fn poll(&mut self, events: u32) -> u32 {
+        const POLLIN: u32 = 0x1;
+        const POLLOUT: u32 = 0x4;
+        const POLLERR: u32 = 0x8;
+        if self.advance().is_err() {
+            return POLLERR;
+        }
+        let mut ready = 0;
+        if events & POLLIN != 0 && (!self.pending.is_empty() || self.eof) {
+            ready |= POLLIN;
+        }
+        if events & POLLOUT != 0 && !self.tls.is_handshaking() && !self.tls.wants_write() {
+            ready |= POLLOUT;
+        }
+        ready
     }
 
     /// Receives more plaintext into `pending`: the count, 0 at the end of the session.
@@ -173,7 +273,10 @@ impl Session {
     /// not (the count taken; rustls keeps what it took until the kernel takes it).
     fn write(&mut self, data: &[u8]) -> io::Result<Got<usize>> {
         if self.nonblocking() {
-            self.flush()?;
+            // The handshake moves on here too, or a writer that never reads would never see
+            // it end; what rustls takes stays queued until the kernel takes it (by the next
+            // call, `poll` or `close`).
+            self.advance()?;
             let n = self.tls.writer().write(data)?;
             self.flush()?;
             return Ok(if n == 0 && !data.is_empty() { Got::WouldBlock } else { Got::Data(n) });
@@ -185,9 +288,9 @@ impl Session {
         let mut done = 0;
         while done < data.len() {
             done += self.tls.writer().write(&data[done..])?;
-            self.flush()?;
+            self.flush().map_err(|e| self.timed_out(e))?;
         }
-        self.flush()?;
+        self.flush().map_err(|e| self.timed_out(e))?;
         Ok(Got::Data(done))
     }
 
@@ -199,10 +302,20 @@ impl Session {
         self.sock.set_write_timeout(t)
     }
 
-    /// Says goodbye to the peer as far as the socket lets it at once.
+    /// Sends what is still queued (bytes `write` took on a socket that is not blocking
+    /// included) and says goodbye to the peer, waiting for the kernel at most
+    /// [`CLOSE_WAIT`], then closes the socket.
     fn close(mut self) {
+        let _ = self.sock.set_nonblocking(false);
+        let _ = self.sock.set_write_timeout(Some(CLOSE_WAIT));
+        let _ = self.sock.set_read_timeout(Some(CLOSE_WAIT));
+        // Bytes written during a handshake wait in rustls for its end.
+        while self.tls.is_handshaking() && self.tls.wants_write() | self.tls.wants_read() {
+            if self.tls.complete_io(&mut self.sock).is_err() {
+                break;
+            }
+        }
         self.tls.send_close_notify();
-        let _ = self.sock.set_nonblocking(true);
         while self.tls.wants_write() {
             if self.tls.write_tls(&mut self.sock).is_err() {
                 break;
@@ -256,7 +369,7 @@ pub(crate) fn wrap_socket(ctx: &Py<PySslContext>, args: WrapArgs, vm: &VirtualMa
         rustls::ClientConnection::new(config, name).map_err(|e| vm.new_value_error(e.to_string()))?.into()
     };
     let timeout = vm.call_method(&args.sock, "gettimeout", ())?;
-    let timeout = if vm.is_none(&timeout) { None } else { Some(Duration::from_secs_f64(timeout.try_float(vm)?.to_f64().max(0.0))) };
+    let timeout = if vm.is_none(&timeout) { None } else { Some(seconds(timeout.try_float(vm)?.to_f64(), vm)?) };
     let fd: i32 = vm.call_method(&args.sock, "detach", ())?.try_into_value(vm)?;
     if fd < 0 {
         return Err(std::io::Error::from_raw_os_error(libc::EBADF).to_pyexception(vm));
@@ -270,6 +383,11 @@ pub(crate) fn wrap_socket(ctx: &Py<PySslContext>, args: WrapArgs, vm: &VirtualMa
     }
     let _ = <PySslSocket as rustpython_vm::class::PyClassImpl>::make_static_type();
     Ok(PySslSocket { session: RefCell::new(Some(session)) }.into_ref(&vm.ctx))
+}
+
+/// A timeout in seconds as a Duration; OverflowError beyond what one holds.
+fn seconds(t: f64, vm: &VirtualMachine) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(t.max(0.0)).map_err(|_| vm.new_overflow_error("timeout doesn't fit in a C timeval"))
 }
 
 /// A count argument: None or missing for "all", else a non-negative int.
@@ -401,8 +519,8 @@ impl PySslSocket {
     #[pymethod]
     fn settimeout(zelf: &Py<Self>, timeout: Option<f64>, vm: &VirtualMachine) -> PyResult<()> {
         let timeout = match timeout {
-            Some(t) if t < 0.0 || !t.is_finite() => return Err(vm.new_value_error("Timeout value out of range")),
-            Some(t) => Some(Duration::from_secs_f64(t)),
+            Some(t) if t < 0.0 || t.is_nan() => return Err(vm.new_value_error("Timeout value out of range")),
+            Some(t) => Some(seconds(t, vm)?),
             None => None,
         };
         zelf.with(vm, |s| s.set_timeout(timeout))
@@ -421,6 +539,22 @@ impl PySslSocket {
     #[pymethod]
     fn fileno(zelf: &Py<Self>) -> i32 {
         zelf.session.borrow().as_ref().map_or(-1, |s| s.sock.as_raw_fd())
+    }
+
+    /// MicroPython's stream ioctl, for `select.poll`: MP_STREAM_POLL (3) reports the events
+    /// of `arg` the session is ready for (plaintext already received counts, which the
+    /// descriptor alone would not show), MP_STREAM_GET_FILENO (10) is refused so that poll
+    /// asks this; other requests are not supported (-1).
+    #[pymethod]
+    fn ioctl(zelf: &Py<Self>, req: i64, arg: OptionalArg<i64>, vm: &VirtualMachine) -> PyResult<i64> {
+        const STREAM_POLL: i64 = 3;
+        match req {
+            STREAM_POLL => {
+                let events = u32::try_from(arg.unwrap_or(0)).unwrap_or(0);
+                Ok(i64::from(zelf.with(vm, |s| Ok(s.poll(events)))?))
+            }
+            _ => Ok(-1),
+        }
     }
 
     /// Finishes the handshake now.
