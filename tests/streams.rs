@@ -473,3 +473,21 @@ closed
     }
 }
 
+
+/// A TLS socket that does not block: its handshake happens while the script writes and polls,
+/// `select.poll` reports the decrypted lines, and `close()` sends what `write` took (the
+/// server stops only on the last line). microloop prints what MicroPython prints.
+#[test]
+fn nonblocking_tls_socket_client_prints_what_micropython_prints() {
+    const EXPECTED: &str = "write 8\n[b'one\\n', b'two\\n']\nwrite 5\nclosed\n";
+    let dir = scratch("nonblocking-tls");
+    let p = pki(&dir);
+    for client in [Side::Microloop, Side::MicroPython] {
+        let port = free_port().to_string();
+        let server_args = [port.clone(), "5".into(), p.cert.clone(), p.key.clone()];
+        let srv = Server::start(command(Side::CPython, "echo_server.py", &server_args, None));
+        let out = run_with_limit(command(client, "nonblocking_tls_client.py", &[port], None), b"", LIMIT);
+        assert_eq!((out.code, out.stdout.as_str()), (Some(0), EXPECTED), "{client:?}:\n{}", out.stderr);
+        assert_eq!(srv.finish(), "served 1 connections, 2 lines, 8 bytes\n", "{client:?}");
+    }
+}
