@@ -60,13 +60,23 @@ pub(crate) fn loop_object(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
 
 /// An awaitable that finishes at once with None (what `__aexit__` returns).
 pub(crate) fn done_awaitable(vm: &VirtualMachine) -> PyObjectRef {
-    PyDone { value: None }.into_ref(&vm.ctx).into()
+    PyDone { value: None, error: None }.into_ref(&vm.ctx).into()
+}
+
+/// An awaitable that finishes at once with the outcome of a call made already: its value, or
+/// its exception raised in the awaiting task (`run_in_executor`, `to_thread`).
+pub(crate) fn done_outcome(outcome: PyResult, vm: &VirtualMachine) -> PyObjectRef {
+    let (value, error) = match outcome {
+        Ok(value) => (Some(value), None),
+        Err(error) => (None, Some(error)),
+    };
+    PyDone { value, error }.into_ref(&vm.ctx).into()
 }
 
 /// An awaitable that finishes at once with `value` (a subclass's `__aexit__`: what its
 /// `release()` returned, which suppresses the exception when true, as in MicroPython).
 pub(crate) fn done_awaitable_with(value: PyObjectRef, vm: &VirtualMachine) -> PyObjectRef {
-    PyDone { value: Some(value) }.into_ref(&vm.ctx).into()
+    PyDone { value: Some(value), error: None }.into_ref(&vm.ctx).into()
 }
 
 /// The arguments of `Event()`, `Lock()`, `ThreadSafeFlag()` and their `__init__`, which take
@@ -89,6 +99,8 @@ pub(crate) fn check_no_init_args(args: &rustpython_vm::function::FuncArgs, vm: &
 #[derive(Debug, PyPayload)]
 struct PyDone {
     value: Option<PyObjectRef>,
+    /// Raised instead, by an awaitable of a call that failed ([`done_outcome`]).
+    error: Option<rustpython_vm::builtins::PyBaseExceptionRef>,
 }
 
 #[pyclass(with(IterNext, Iterable))]
@@ -99,6 +111,9 @@ impl SelfIter for PyDone {}
 impl IterNext for PyDone {
     fn next(zelf: &rustpython_vm::Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
+        if let Some(error) = &zelf.error {
+            return Err(error.clone());
+        }
         Ok(PyIterReturn::StopIteration(zelf.value.clone()))
     }
 }
@@ -196,6 +211,21 @@ mod _asyncio_native {
     #[pyfunction]
     fn start_server(args: super::stream::StartServerArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::stream::PyStartServer>> {
         super::stream::start_server(args, vm)
+    }
+
+    /// CPython's `get_running_loop()`: the loop, from inside a task; RuntimeError outside.
+    #[pyfunction]
+    fn get_running_loop(vm: &VirtualMachine) -> PyResult<PyRef<PyLoop>> {
+        running_task(vm)?;
+        Ok(event_loop(vm))
+    }
+
+    /// CPython's `to_thread(func, *args, **kwargs)`. microloop runs Python on one thread:
+    /// `func` runs here and now, and awaiting the result gives its value or raises its
+    /// exception, as awaiting a worker thread's would.
+    #[pyfunction]
+    fn to_thread(func: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyObjectRef {
+        super::done_outcome(func.call(args, vm), vm)
     }
 
     /// The loop object, one per thread (MicroPython's `Loop`).
@@ -345,6 +375,15 @@ mod _asyncio_native {
         /// Closes the loop (nothing to release).
         #[pymethod]
         fn close(_zelf: &Py<Self>) {}
+
+        /// CPython's `run_in_executor(executor, func, *args)`. microloop runs Python on one
+        /// thread, so whatever the executor, `func(*args)` runs here and now, and awaiting the
+        /// result gives its value or raises its exception, as awaiting the executor's future
+        /// would (the loop waits meanwhile).
+        #[pymethod]
+        fn run_in_executor(_zelf: &Py<Self>, _executor: PyObjectRef, func: PyObjectRef, args: PosArgs, vm: &VirtualMachine) -> PyObjectRef {
+            super::done_outcome(func.call(args.into_vec(), vm), vm)
+        }
 
         /// Installs `handler(loop, context)` for exceptions nobody retrieved; None restores the
         /// default.
