@@ -359,6 +359,10 @@ pub(crate) fn wrap_socket(ctx: &Py<PySslContext>, args: WrapArgs, vm: &VirtualMa
         let config = ctx.client_config(vm)?;
         let name = match args.server_hostname.filter(|n| !vm.is_none(n)) {
             Some(n) => n.str(vm)?.to_string_lossy().into_owned(),
+            // A certificate to verify needs a name to verify it against (MicroPython's rule).
+            None if PySslContext::verify_mode(ctx) == 2 => {
+                return Err(vm.new_value_error("CERT_REQUIRED requires server_hostname"));
+            }
             // No name to check: the peer's address stands for it (no SNI is sent for one).
             None => {
                 let peer = vm.call_method(&args.sock, "getpeername", ())?;
@@ -379,7 +383,11 @@ pub(crate) fn wrap_socket(ctx: &Py<PySslContext>, args: WrapArgs, vm: &VirtualMa
     let mut session = Session { tls, sock, pending: Vec::new(), timeout: None, eof: false };
     session.set_timeout(timeout).map_err(|e| e.to_pyexception(vm))?;
     if args.do_handshake_on_connect && !session.nonblocking() {
-        session.handshake().map_err(|e| io_error(e, vm))?;
+        session.handshake().map_err(|e| match e.kind() {
+            // The peer went away mid-handshake: mbedTLS's CONN_EOF, as MicroPython reports it.
+            io::ErrorKind::UnexpectedEof => super::stream_error(microloop_core::stream::StreamError::HandshakeEof, vm),
+            _ => io_error(e, vm),
+        })?;
     }
     let _ = <PySslSocket as rustpython_vm::class::PyClassImpl>::make_static_type();
     Ok(PySslSocket { session: RefCell::new(Some(session)) }.into_ref(&vm.ctx))
