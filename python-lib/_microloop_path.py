@@ -15,7 +15,7 @@
 #   namespace packages; MicroPython takes any directory).
 # Submodules are found through their package as usual.
 import sys
-from _frozen_importlib import BuiltinImporter, FrozenImporter, ModuleSpec
+from _frozen_importlib import FrozenImporter, ModuleSpec
 from _frozen_importlib_external import PathFinder
 
 EXTENSIBLE = frozenset(
