@@ -565,6 +565,18 @@ impl PySslSocket {
         }
     }
 
+    /// `getpeercert(True)`: the peer's certificate as DER bytes (None when it sent none), as
+    /// MicroPython gives it; the parsed form (`binary_form=False`) is not supported, as in
+    /// MicroPython.
+    #[pymethod]
+    fn getpeercert(zelf: &Py<Self>, binary_form: OptionalArg<bool>, vm: &VirtualMachine) -> PyResult {
+        if !binary_form.unwrap_or(false) {
+            return Err(vm.new_not_implemented_error(""));
+        }
+        let der = zelf.with(vm, |s| Ok(s.tls.peer_certificates().and_then(|certs| certs.first()).map(|c| c.as_ref().to_vec())))?;
+        Ok(der.map_or_else(|| vm.ctx.none(), |d| vm.ctx.new_bytes(d).into()))
+    }
+
     /// Finishes the handshake now.
     #[pymethod]
     fn do_handshake(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
