@@ -33,7 +33,7 @@ U_NAMES = EXTENSIBLE | {"asyncio", "sys"}
 
 # The built-in modules of extensible names, once loaded.
 _builtins = {}
-# Names whose built-in module is being loaded, or whose extension is running.
+# Names whose built-in module is being loaded (the finders of directories step aside).
 _busy = set()
 
 
