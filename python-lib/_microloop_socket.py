@@ -36,30 +36,15 @@ def _view(buf, writable=False):
     return view
 
 
-def _readall(sock):
-    chunks = []
-    while True:
-        try:
-            chunk = sock.recv(_CHUNK)
-        except BlockingIOError:
-            if not chunks:
-                return None
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def read(self, n=-1):
+    # Until n bytes (all, for a negative n) or the end; on a non-blocking socket what has
+    # arrived, None for nothing.
     n = _size(n)
-    if n < 0:
-        return _readall(self)
     chunks = []
     have = 0
-    while have < n:
+    while n < 0 or have < n:
         try:
-            chunk = self.recv(n - have)
+            chunk = self.recv(_CHUNK if n < 0 else n - have)
         except BlockingIOError:
             if not chunks:
                 return None

@@ -6,10 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use microloop_core::{Notifier, WaitKey, WaitQueue};
 use rustpython_vm::{
-    AsObject,
-    Py, PyObject, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyType, PyTypeRef},
-    function::FuncArgs,
+    AsObject, Py, PyPayload, PyRef, PyResult, VirtualMachine,
     protocol::PyIterReturn,
     pyclass,
     types::{Constructor, Initializer, IterNext, Iterable, SelfIter},
@@ -40,40 +37,19 @@ impl PyEvent {
     }
 }
 
-/// `Event()` and subclasses: the arguments are `__init__`'s to check (a subclass's own
-/// `__init__` takes what it likes).
-impl Constructor for PyEvent {
-    type Args = FuncArgs;
-    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        PyEvent::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
-    }
-    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyEvent::fresh())
-    }
-}
-
-/// `Event.__init__()`, which a subclass's `__init__` calls through `super()`: clears the event,
-/// as MicroPython's does. Tasks already waiting keep waiting on it (MicroPython's forgets them,
-/// never to wake them).
-impl Initializer for PyEvent {
-    type Args = FuncArgs;
-    // The slot itself, not the default one: construction calls it every time, and the
-    // default's argument binding cost more than the rest of the construction.
-    fn slot_init(zelf: &PyObject, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        super::check_no_init_args(&args, vm)?;
-        Self::init(zelf.try_to_ref::<Self>(vm)?, FuncArgs::default(), vm)
-    }
-
-    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        super::check_no_init_args(&args, vm)?;
-        zelf.state.set(false);
-        Ok(())
-    }
-}
+// `Event()` and `__init__`, for subclasses too.
+super::no_argument_class!(PyEvent);
 
 impl PyEvent {
     fn fresh() -> Self {
         PyEvent { state: Cell::new(false), waiters: RefCell::new(WaitQueue::new()) }
+    }
+
+    /// `Event.__init__()`, which a subclass's `__init__` calls through `super()`: clears the
+    /// event, as MicroPython's does. Tasks already waiting keep waiting on it (MicroPython's
+    /// forgets them, never to wake them).
+    fn reinit(&self) {
+        self.state.set(false);
     }
 }
 
@@ -211,37 +187,17 @@ impl PyThreadSafeFlag {
     }
 }
 
-/// `ThreadSafeFlag()` and subclasses; the arguments are `__init__`'s to check.
-impl Constructor for PyThreadSafeFlag {
-    type Args = FuncArgs;
-    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        PyThreadSafeFlag::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
-    }
-    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyThreadSafeFlag::fresh())
-    }
-}
-
-/// `ThreadSafeFlag.__init__()`: clears the flag, as MicroPython's does.
-impl Initializer for PyThreadSafeFlag {
-    type Args = FuncArgs;
-    // The slot itself, not the default one: construction calls it every time, and the
-    // default's argument binding cost more than the rest of the construction.
-    fn slot_init(zelf: &PyObject, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        super::check_no_init_args(&args, vm)?;
-        Self::init(zelf.try_to_ref::<Self>(vm)?, FuncArgs::default(), vm)
-    }
-
-    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        super::check_no_init_args(&args, vm)?;
-        zelf.shared.flag.store(false, Ordering::Release);
-        Ok(())
-    }
-}
+// `ThreadSafeFlag()` and `__init__`, for subclasses too.
+super::no_argument_class!(PyThreadSafeFlag);
 
 impl PyThreadSafeFlag {
     fn fresh() -> Self {
         PyThreadSafeFlag::from_shared(Arc::new(FlagShared::new(sched().notifier())))
+    }
+
+    /// `ThreadSafeFlag.__init__()`: clears the flag, as MicroPython's does.
+    fn reinit(&self) {
+        self.shared.flag.store(false, Ordering::Release);
     }
 }
 

@@ -4,9 +4,8 @@ use std::cell::{Cell, RefCell};
 
 use microloop_core::{WaitKey, WaitQueue};
 use rustpython_vm::{
-    AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyType, PyTypeRef},
-    function::{FuncArgs, PosArgs},
+    AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
+    function::PosArgs,
     protocol::PyIterReturn,
     pyclass,
     types::{Constructor, Initializer, IterNext, Iterable, SelfIter},
@@ -90,41 +89,21 @@ impl PyLock {
     }
 }
 
-/// `Lock()` and subclasses; the arguments are `__init__`'s to check.
-impl Constructor for PyLock {
-    type Args = FuncArgs;
-    fn slot_new(cls: PyTypeRef, _args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        PyLock::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
-    }
-    fn py_new(_cls: &Py<PyType>, _args: FuncArgs, _vm: &VirtualMachine) -> PyResult<Self> {
-        Ok(PyLock::fresh())
-    }
-}
-
-/// `Lock.__init__()`, which a subclass's `__init__` calls through `super()`: unlocks the lock,
-/// as MicroPython's does, unless tasks queue for it (they keep their places; MicroPython's
-/// forgets them, never to wake them).
-impl Initializer for PyLock {
-    type Args = FuncArgs;
-    // The slot itself, not the default one: construction calls it every time, and the
-    // default's argument binding cost more than the rest of the construction.
-    fn slot_init(zelf: &PyObject, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        super::check_no_init_args(&args, vm)?;
-        Self::init(zelf.try_to_ref::<Self>(vm)?, FuncArgs::default(), vm)
-    }
-
-    fn init(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
-        super::check_no_init_args(&args, vm)?;
-        if zelf.waiters.borrow().is_empty() {
-            zelf.state.set(LockState::Free);
-        }
-        Ok(())
-    }
-}
+// `Lock()` and `__init__`, for subclasses too.
+super::no_argument_class!(PyLock);
 
 impl PyLock {
     fn fresh() -> Self {
         PyLock { state: Cell::new(LockState::Free), waiters: RefCell::new(WaitQueue::new()) }
+    }
+
+    /// `Lock.__init__()`, which a subclass's `__init__` calls through `super()`: unlocks the
+    /// lock, as MicroPython's does, unless tasks queue for it (they keep their places;
+    /// MicroPython's forgets them, never to wake them).
+    fn reinit(&self) {
+        if self.waiters.borrow().is_empty() {
+            self.state.set(LockState::Free);
+        }
     }
 }
 

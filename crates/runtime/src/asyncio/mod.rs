@@ -79,6 +79,55 @@ pub(crate) fn done_awaitable_with(value: PyObjectRef, vm: &VirtualMachine) -> Py
     PyDone { value: Some(value), error: None }.into_ref(&vm.ctx).into()
 }
 
+/// `Constructor` and `Initializer` for a native class that programs subclass and that takes
+/// no arguments (Event, ThreadSafeFlag, Lock): `new` makes `$ty::fresh()` (with an instance
+/// dict made on the first attribute set) and leaves the arguments to `__init__` (a subclass's
+/// own takes what it likes); `__init__` refuses any, as MicroPython's does, and runs
+/// `$ty::reinit`. The init slot is implemented itself, not through the default: construction
+/// calls it every time, and the default's argument binding cost more than the rest.
+macro_rules! no_argument_class {
+    ($ty:ty) => {
+        impl rustpython_vm::types::Constructor for $ty {
+            type Args = rustpython_vm::function::FuncArgs;
+            fn slot_new(
+                cls: rustpython_vm::builtins::PyTypeRef,
+                _args: rustpython_vm::function::FuncArgs,
+                vm: &rustpython_vm::VirtualMachine,
+            ) -> rustpython_vm::PyResult {
+                <$ty>::fresh().into_ref_with_type_lazy_dict(vm, cls).map(Into::into)
+            }
+            fn py_new(
+                _cls: &rustpython_vm::Py<rustpython_vm::builtins::PyType>,
+                _args: rustpython_vm::function::FuncArgs,
+                _vm: &rustpython_vm::VirtualMachine,
+            ) -> rustpython_vm::PyResult<Self> {
+                Ok(<$ty>::fresh())
+            }
+        }
+
+        impl rustpython_vm::types::Initializer for $ty {
+            type Args = rustpython_vm::function::FuncArgs;
+            fn slot_init(
+                zelf: &rustpython_vm::PyObject,
+                args: rustpython_vm::function::FuncArgs,
+                vm: &rustpython_vm::VirtualMachine,
+            ) -> rustpython_vm::PyResult<()> {
+                Self::init(zelf.try_to_ref::<Self>(vm)?, args, vm)
+            }
+            fn init(
+                zelf: &rustpython_vm::Py<Self>,
+                args: rustpython_vm::function::FuncArgs,
+                vm: &rustpython_vm::VirtualMachine,
+            ) -> rustpython_vm::PyResult<()> {
+                $crate::asyncio::check_no_init_args(&args, vm)?;
+                zelf.reinit();
+                Ok(())
+            }
+        }
+    };
+}
+pub(crate) use no_argument_class;
+
 /// The arguments of `Event()`, `Lock()`, `ThreadSafeFlag()` and their `__init__`, which take
 /// none: MicroPython's TypeError for any.
 pub(crate) fn check_no_init_args(args: &rustpython_vm::function::FuncArgs, vm: &VirtualMachine) -> PyResult<()> {

@@ -123,30 +123,46 @@ impl Session {
     /// One read of the socket into rustls and the plaintext it gives into `pending`
     /// (WouldBlock when nothing has arrived).
     fn fill_once(&mut self) -> io::Result<()> {
-        match self.tls.read_tls(&mut self.sock) {
-            Ok(0) => {
-                self.eof = true;
-                return Ok(());
-            }
-            Ok(_) => {}
-            Err(e) => return Err(e),
+        if self.read_records()? {
+            self.take_plaintext()?;
+        }
+        Ok(())
+    }
+
+    /// Reads what the socket has into rustls and processes it: false at the connection's end.
+    /// A bad record is an InvalidData error, after the alert rustls queued for the peer.
+    fn read_records(&mut self) -> io::Result<bool> {
+        if self.tls.read_tls(&mut self.sock)? == 0 {
+            self.eof = true;
+            return Ok(false);
         }
         if let Err(e) = self.tls.process_new_packets() {
-            let _ = self.flush_nonblocking();
+            let _ = self.flush();
             return Err(io::Error::new(io::ErrorKind::InvalidData, e));
         }
+        Ok(true)
+    }
+
+    /// Moves the plaintext rustls has decrypted into `pending`; the count. Notes the end of
+    /// the session: close_notify, or the connection's end without it, which MicroPython's
+    /// read reports as the end of the stream too.
+    fn take_plaintext(&mut self) -> io::Result<usize> {
         let mut buf = [0u8; 16 * 1024];
+        let mut got = 0;
         loop {
             match self.tls.reader().read(&mut buf) {
                 Ok(0) => {
                     self.eof = true;
-                    return Ok(());
+                    return Ok(got);
                 }
-                Ok(n) => self.pending.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Ok(n) => {
+                    self.pending.extend_from_slice(&buf[..n]);
+                    got += n;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(got),
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
                     self.eof = true;
-                    return Ok(());
+                    return Ok(got);
                 }
                 Err(e) => return Err(e),
             }
@@ -175,45 +191,22 @@ impl Session {
 
     /// Receives more plaintext into `pending`: the count, 0 at the end of the session.
     fn fill(&mut self) -> io::Result<Got<usize>> {
-        let mut buf = [0u8; 16 * 1024];
         loop {
             if self.eof {
                 return Ok(Got::Data(0));
             }
-            match self.tls.reader().read(&mut buf) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(Got::Data(0));
-                }
-                Ok(n) => {
-                    self.pending.extend_from_slice(&buf[..n]);
-                    return Ok(Got::Data(n));
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                // The connection ended without close_notify: the end of the stream, as
-                // MicroPython's read reports it.
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-                    self.eof = true;
-                    return Ok(Got::Data(0));
-                }
-                Err(e) => return Err(e),
+            let n = self.take_plaintext()?;
+            if n > 0 || self.eof {
+                return Ok(Got::Data(n));
             }
             self.flush()?;
-            match self.tls.read_tls(&mut self.sock) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(Got::Data(0));
-                }
-                Ok(_) => {}
+            match self.read_records() {
+                Ok(false) => return Ok(Got::Data(0)),
+                Ok(true) => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock && self.nonblocking() => return Ok(Got::WouldBlock),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Err(io::Error::from_raw_os_error(libc::ETIMEDOUT)),
                 Err(e) => return Err(e),
-            }
-            if let Err(e) = self.tls.process_new_packets() {
-                // The alert rustls queued for the peer goes out before the error is raised.
-                let _ = self.flush();
-                return Err(io::Error::new(io::ErrorKind::InvalidData, e));
             }
         }
     }
