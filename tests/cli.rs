@@ -160,6 +160,21 @@ fn dash_m_runs_a_local_package_that_shadows_a_built_in_one() {
     }
 }
 
+/// The compiler's SyntaxWarnings (an invalid escape, `return` in `finally`) are not printed:
+/// MicroPython prints no warnings, and libraries that have them would fill stderr at every
+/// import. The same script under MicroPython prints the same, with nothing on stderr.
+#[test]
+fn syntax_warnings_are_not_printed() {
+    let dir = scratch("syntax-warnings");
+    write(&dir, "warn.py", "s = \"a\\]\"\n\ndef f():\n    try:\n        return 1\n    finally:\n        return 2\n\nprint(s, f())\n");
+    for program in [PathBuf::from(MICROLOOP), common::micropython()] {
+        let mut cmd = Command::new(&program);
+        cmd.arg("warn.py").current_dir(&dir);
+        let out = run_with_limit(cmd, b"", Duration::from_secs(60));
+        assert_eq!((out.stdout.as_str(), out.stderr.as_str()), ("a\\] 2\n", ""), "{program:?}");
+    }
+}
+
 #[test]
 fn dash_m_runs_a_module_as_main() {
     let dir = scratch("module");
