@@ -220,6 +220,8 @@ impl Scheduler {
             Wait::Gather(state) => state.clear_waiter(),
             Wait::Io(token) => self.io.remove(task, token),
             Wait::Source(id, what) => self.sources.cancel_wait(id, self, task, &what),
+            Wait::Site(obj, key, site) => (site.remove)(&obj, key),
+            Wait::SiteGranted(obj, site) => (site.give_back)(&obj, self),
         }
     }
 
@@ -427,11 +429,14 @@ impl Scheduler {
             // A finished task is queued once more only to report an unretrieved exception.
             return self.report_unretrieved(&task, vm);
         }
-        if let Wait::LockGranted(lock) = task.take_wait() {
-            if task.has_pending() {
-                // Cancelled after release() handed it the lock: the next waiter gets it.
+        match task.take_wait() {
+            // Cancelled after release() handed it the lock: the next waiter gets it.
+            Wait::LockGranted(lock) if task.has_pending() => {
                 super::lock::PyLock::cancelled_while_granted(&lock, &task, self, vm);
             }
+            // The same for CPython's primitives (a Semaphore's unit, a Queue's wake-up).
+            Wait::SiteGranted(obj, site) if task.has_pending() => (site.give_back)(&obj, self),
+            _ => {}
         }
         task.handed.set(false);
         *self.cur_task.borrow_mut() = Some(task.clone());

@@ -249,6 +249,14 @@ mod _asyncio_native {
         super::stream::stream_type()
     }
 
+    // --- CPython's Future and Task API (future.rs) ---
+
+    // --- CPython's queues (queue.rs) ---
+
+    // --- CPython's Semaphore, BoundedSemaphore, Condition, Barrier (semaphore.rs, condition.rs) ---
+
+    // --- the task monitor and all_tasks (monitor.rs) ---
+
     /// Connects to `host`:`port` (TLS with `ssl`) and returns `(reader, writer)`: one Stream
     /// twice, as in MicroPython.
     #[pyfunction]

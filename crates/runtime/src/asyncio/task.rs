@@ -52,6 +52,26 @@ pub(crate) enum Wait {
     /// Parked on a wake-up source with what it waits for there (an async host call);
     /// cancelling the task tells the source ([`super::sources::Source::cancel_wait`]).
     Source(super::sources::SourceId, PyObjectRef),
+    /// In the waiter queue, under this key, of one of CPython's primitives (Queue, Semaphore,
+    /// Condition, Future, Barrier...): `obj`, whose [`WaitSite`] knows how to take it out.
+    Site(PyObjectRef, WaitKey, &'static WaitSite),
+    /// Woken by `obj` with what it waited for (a Semaphore's unit, a Queue's wake-up) and in the
+    /// run queue: cancelled before it runs, it gives that back ([`WaitSite::give_back`]).
+    SiteGranted(PyObjectRef, &'static WaitSite),
+}
+
+/// How the scheduler undoes a [`Wait::Site`] or [`Wait::SiteGranted`] of one kind of primitive:
+/// the one cancellation rule ([`Scheduler::detach`]) for primitives defined outside this module.
+#[derive(Debug)]
+pub(crate) struct WaitSite {
+    /// What the task waits in, as the task monitor shows it ("Queue.get", "Semaphore.acquire").
+    pub what: &'static str,
+    /// Takes the entry under `key` out of `obj`'s waiter queue (the task was cancelled or timed
+    /// out). Called with no borrow held; whatever it drops may run code.
+    pub remove: fn(obj: &rustpython_vm::PyObject, key: WaitKey),
+    /// The task `obj` woke with what it waited for was cancelled (or detached otherwise) before
+    /// it ran: `obj` passes it on to its next waiter, as CPython's primitives do.
+    pub give_back: fn(obj: &rustpython_vm::PyObject, sched: &Scheduler),
 }
 
 /// Someone to tell when a task finishes: MicroPython's `Task.state` while it runs.
@@ -225,7 +245,9 @@ impl PyTask {
     /// Whether the task waits in the run queue and nothing is to be thrown into it (MicroPython's
     /// `task.data is None` for a task that is not running).
     pub(crate) fn is_queued_plain(&self) -> bool {
-        !self.has_pending() && !self.handed.get() && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..) | Wait::LockGranted(_))
+        !self.has_pending()
+            && !self.handed.get()
+            && matches!(*self.wait.borrow(), Wait::Ready | Wait::Timer(..) | Wait::LockGranted(_) | Wait::SiteGranted(..))
     }
 
     /// Whether a gather has registered for this task's end (MicroPython: `state` is a callable).
@@ -383,7 +405,7 @@ impl PyTask {
     /// due keeps its place.
     pub(crate) fn requeue_now(target: &PyRef<Self>, s: &Scheduler) {
         let forward = match &*target.wait.borrow() {
-            Wait::None | Wait::Ready | Wait::LockGranted(_) => false,
+            Wait::None | Wait::Ready | Wait::LockGranted(_) | Wait::SiteGranted(..) => false,
             Wait::Timer(_, deadline) => *deadline > s.now_us(),
             _ => true,
         };
