@@ -41,7 +41,8 @@ struct Cli {
     module: Vec<String>,
 
     /// Implementation options, as MicroPython's `-X heapsize=N`, `-X emit=native`,
-    /// `-X realtime` (accepted; recorded in sys._xoptions)
+    /// `-X realtime` (accepted; recorded in sys._xoptions); `-X taskdump` prints the pending
+    /// tasks on stderr when the run ends
     #[arg(short = 'X', value_name = "KEY[=VALUE]")]
     xoptions: Vec<String>,
 
@@ -237,6 +238,7 @@ fn main() {
         builder = builder.path(dir);
     }
     let mut heapsize = None;
+    let taskdump = cli.xoptions.iter().any(|opt| opt == "taskdump");
     for opt in &cli.xoptions {
         let Some(size) = xoption(opt) else {
             eprintln!("{INVALID_ARGUMENTS}");
@@ -271,6 +273,10 @@ fn main() {
     // Ctrl-C wakes a loop asleep in the poller at once; without it (it cannot fail short of
     // running out of descriptors) Ctrl-C still works, just not at once in every case.
     let _ = rt.wake_on_signals();
+    // SIGUSR1 prints the task dump on stderr (what each task waits on, and where), as soon as
+    // the loop is between two steps; without it (it cannot fail on Linux) the signal would end
+    // the process, its default.
+    let _ = microloop_runtime::asyncio::monitor::dump_on_signal(libc::SIGUSR1);
     set_heap_limits(heapsize);
     let code: ExitCode = if let Some(code) = cli.command.first() {
         // MicroPython's unix port names `-c` code `<stdin>` in tracebacks.
@@ -288,6 +294,9 @@ fn main() {
     // whatever standard input is; with nothing else to run, the REPL above was it.
     let ran_something = !cli.command.is_empty() || !cli.module.is_empty() || !cli.args.is_empty();
     let code = if cli.inspect && ran_something { repl::run(&rt) } else { code };
+    if taskdump {
+        rt.enter(microloop_runtime::asyncio::monitor::dump_if_pending);
+    }
     let code = write_traces(&cli, &rt.finish_pins(), code);
     // No finalisation pass: output is unbuffered, and tearing modules down only costs time.
     std::process::exit(code);
@@ -296,10 +305,12 @@ fn main() {
 /// Checks a `-X` option as MicroPython's unix port does: `emit=bytecode|native|viper` and
 /// `realtime` are accepted (and change nothing here), `heapsize=<n>[w][K|M]` gives the heap
 /// size in bytes (at least 700; `w` scales a 32-bit word count to this machine's words, as
-/// MicroPython does). `None` for anything else; `Some(None)` for an option without a size.
+/// MicroPython does); microloop's own `taskdump` prints the task dump on stderr when a run
+/// ends with tasks pending. `None` for anything else; `Some(None)` for an option without a
+/// size.
 fn xoption(opt: &str) -> Option<Option<usize>> {
     match opt {
-        "emit=bytecode" | "emit=native" | "emit=viper" | "realtime" => return Some(None),
+        "emit=bytecode" | "emit=native" | "emit=viper" | "realtime" | "taskdump" => return Some(None),
         _ => {}
     }
     let spec = opt.strip_prefix("heapsize=")?;

@@ -82,6 +82,11 @@ impl<T> WaitQueue<T> {
         self.entries.iter().filter_map(|(_, item)| item.as_ref())
     }
 
+    /// The queued entries with their keys, oldest first.
+    pub fn iter_keyed(&self) -> impl Iterator<Item = (WaitKey, &T)> {
+        self.entries.iter().filter_map(|(key, item)| item.as_ref().map(|item| (WaitKey(*key), item)))
+    }
+
     /// How many entries are queued.
     pub fn len(&self) -> usize {
         self.live

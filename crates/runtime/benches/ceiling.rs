@@ -74,7 +74,7 @@ mod ceiling {
     pub(crate) fn module_exec(vm: &VirtualMachine, module: &Py<PyModule>) -> PyResult<()> {
         __module_exec(vm, module);
         super::fastpath::install_await(&Yield::make_static_type(), vm);
-        let sleep_ms = super::fastpath::FastFunction::new_ref("sleep_ms", &["ms"], sleep_ms, vm);
+        let sleep_ms = super::fastpath::FastFunction::new_ref("sleep_ms", &["ms"], 1, sleep_ms, vm);
         module.as_object().set_attr("sleep_ms", sleep_ms, vm)
     }
 }

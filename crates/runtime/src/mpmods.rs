@@ -189,6 +189,14 @@ mod micropython {
         crate::traceback::write_to(vm, &stdout, &text)
     }
 
+    /// microloop's own: prints every task not done, what it waits on (a sleep and its
+    /// deadline, an Event, a Lock, a stream, a gather, another task...) and where its Python
+    /// code is parked, in the manner of `mem_info()`.
+    #[pyfunction]
+    fn task_info(vm: &VirtualMachine) -> PyResult<()> {
+        crate::asyncio::monitor::print_task_info(vm)
+    }
+
     /// Accepted for compatibility; prints nothing.
     #[pyfunction]
     fn qstr_info(_verbose: OptionalArg<PyObjectRef>) {}

@@ -81,6 +81,8 @@ pub(crate) struct Scheduler {
     pub flags: Rc<Flags>,
     /// The tasks waiting on descriptors (also one of `sources`).
     pub(crate) io: Rc<IoQueue>,
+    /// The tasks scheduled and not finished, for the task monitor and `all_tasks()`.
+    pub(crate) live: super::monitor::LiveTasks,
 }
 
 thread_local! {
@@ -108,6 +110,7 @@ impl Scheduler {
             callbacks,
             flags,
             io,
+            live: super::monitor::LiveTasks::default(),
         };
         Ok((sched, added))
     }
@@ -307,8 +310,10 @@ impl Scheduler {
 
     /// Takes in what other threads did since the last look: every source's
     /// [`Source::take_notified`] (ThreadSafeFlags set, host calls completed, calls and stops
-    /// sent through a handle, a pending interrupt raised).
+    /// sent through a handle, a pending interrupt raised), and prints the task dump a signal
+    /// asked for.
     pub(super) fn take_wakeups(&self, vm: &VirtualMachine) -> PyResult<()> {
+        super::monitor::take_dump_request(self, vm);
         self.sources.take_notified(self, vm)
     }
 
@@ -465,6 +470,7 @@ impl Scheduler {
     pub fn finish(&self, task: &PyRef<PyTask>, result: Result<PyObjectRef, PyBaseExceptionRef>, vm: &VirtualMachine) {
         let report = matches!(&result, Err(e) if !is_cancelled(e, vm) && !escapes_loop(e, vm));
         task.set_done(result);
+        self.live.remove(task);
         let is_main = self.main_task.borrow().as_ref().is_some_and(|m| m.is(task));
         let mut awaited = is_main;
         for waiter in task.take_waiters() {

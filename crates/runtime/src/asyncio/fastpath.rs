@@ -208,6 +208,9 @@ pub(crate) type FastBody = fn(&[PyObjectRef], &VirtualMachine) -> PyResult;
 pub(crate) struct FastFunction {
     name: &'static str,
     params: &'static [&'static str],
+    /// How many of `params` must be given; the body gets a slice of that length or longer,
+    /// up to `params.len()` (the rest are optional, from the end).
+    required: usize,
     body: FastBody,
 }
 
@@ -216,6 +219,7 @@ impl FastFunction {
     pub(crate) fn new_ref(
         name: &'static str,
         params: &'static [&'static str],
+        required: usize,
         body: FastBody,
         vm: &VirtualMachine,
     ) -> PyRef<Self> {
@@ -223,7 +227,7 @@ impl FastFunction {
         if typ.slots.vectorcall.load().is_none() {
             typ.slots.vectorcall.store(Some(vectorcall));
         }
-        FastFunction { name, params, body }.into_ref(&vm.ctx)
+        FastFunction { name, params, required, body }.into_ref(&vm.ctx)
     }
 
     /// Runs the body with `positional`, then the `keywords` placed by name.
@@ -233,15 +237,14 @@ impl FastFunction {
         keywords: &[(&str, PyObjectRef)],
         vm: &VirtualMachine,
     ) -> PyResult {
-        if keywords.is_empty() && positional.len() == self.params.len() {
+        if keywords.is_empty() && (self.required..=self.params.len()).contains(&positional.len()) {
             return (self.body)(positional, vm);
         }
+        // MicroPython's message names the parameters MicroPython's function has: the required
+        // ones when too few are given (`sleep(t)`; `result` is CPython's).
         let count_error = || {
-            vm.new_type_error(format!(
-                "function takes {} positional arguments but {} were given",
-                self.params.len(),
-                positional.len()
-            ))
+            let takes = if positional.len() < self.required { self.required } else { self.params.len() };
+            vm.new_type_error(format!("function takes {takes} positional arguments but {} were given", positional.len()))
         };
         if positional.len() > self.params.len() {
             return Err(count_error());
@@ -256,7 +259,12 @@ impl FastFunction {
                 return Err(vm.new_type_error(format!("function got multiple values for argument '{name}'")));
             }
         }
-        let args = bound.into_iter().collect::<Option<Vec<_>>>().ok_or_else(count_error)?;
+        // The arguments given, up to the first one missing, which must be an optional one.
+        let given = bound.iter().position(Option::is_none).unwrap_or(bound.len());
+        if given < self.required || bound[given..].iter().any(Option::is_some) {
+            return Err(count_error());
+        }
+        let args: Vec<PyObjectRef> = bound.into_iter().flatten().collect();
         (self.body)(&args, vm)
     }
 }
@@ -272,7 +280,7 @@ fn vectorcall(
     let zelf = zelf.downcast_ref::<FastFunction>().expect("the slot of FastFunction's own type");
     let nargs = nargs.min(args.len());
     let names = kwnames.unwrap_or_default();
-    if names.is_empty() && nargs == zelf.params.len() {
+    if names.is_empty() && (zelf.required..=zelf.params.len()).contains(&nargs) {
         return (zelf.body)(&args, vm);
     }
     let mut keywords = Vec::with_capacity(names.len());

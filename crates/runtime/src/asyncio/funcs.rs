@@ -25,6 +25,8 @@ use super::task::{NativeCoro, PyTask, Wait, Waiter};
 pub struct PySleep {
     /// Microseconds to sleep, from the call until the await parks the task.
     delay: Cell<Option<u64>>,
+    /// CPython's `sleep(delay, result)`: the value the await gives (never on the shared object).
+    result: Option<PyObjectRef>,
 }
 
 thread_local! {
@@ -36,14 +38,19 @@ impl PySleep {
     pub fn make(delay_us: u64, vm: &VirtualMachine) -> PyRef<PySleep> {
         SLEEP.with(|cell| {
             let mut cell = cell.borrow_mut();
-            let shared = cell.get_or_insert_with(|| PySleep { delay: Cell::new(None) }.into_ref(&vm.ctx));
+            let shared = cell.get_or_insert_with(|| PySleep { delay: Cell::new(None), result: None }.into_ref(&vm.ctx));
             if shared.delay.get().is_none() {
                 shared.delay.set(Some(delay_us));
                 shared.clone()
             } else {
-                PySleep { delay: Cell::new(Some(delay_us)) }.into_ref(&vm.ctx)
+                PySleep { delay: Cell::new(Some(delay_us)), result: None }.into_ref(&vm.ctx)
             }
         })
+    }
+
+    /// A sleep of `delay_us` whose await gives `result` (CPython's `sleep(delay, result)`).
+    pub fn with_result(delay_us: u64, result: PyObjectRef, vm: &VirtualMachine) -> PyRef<PySleep> {
+        PySleep { delay: Cell::new(Some(delay_us)), result: Some(result) }.into_ref(&vm.ctx)
     }
 
     /// Drops the shared object (with the interpreter it belongs to).
@@ -62,10 +69,10 @@ impl IterNext for PySleep {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         with_current(vm, |sched, cur| {
             if cur.slept.replace(false) {
-                return PyIterReturn::StopIteration(None);
+                return PyIterReturn::StopIteration(zelf.result.clone());
             }
             let Some(delay) = zelf.delay.take() else {
-                return PyIterReturn::StopIteration(None);
+                return PyIterReturn::StopIteration(zelf.result.clone());
             };
             cur.slept.set(true);
             sched.park_for(cur.clone(), delay);
@@ -379,6 +386,11 @@ pub(crate) struct GatherState {
 }
 
 impl GatherState {
+    /// The children the gather still waits for, in argument order (for the task monitor).
+    pub(crate) fn pending_children(&self) -> Vec<PyRef<PyTask>> {
+        self.children.borrow().iter().filter(|(_, key)| key.is_some()).map(|(child, _)| child.clone()).collect()
+    }
+
     /// The gather is no longer waiting: a child's end will not push its task.
     pub(crate) fn clear_waiter(&self) {
         self.waiting.set(false);

@@ -75,6 +75,40 @@ impl PyLock {
         }
     }
 
+    /// Whether a task holds the lock (`locked()`), for Condition (condition.rs), which checks it
+    /// before `wait()` and `notify()`.
+    pub(crate) fn is_held(&self) -> bool {
+        self.state.get() == LockState::Held
+    }
+
+    /// `release()` from Rust (Condition's `wait()` and `async with`), with its RuntimeError
+    /// when the lock is not held.
+    pub(crate) fn release_native(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        if zelf.state.get() != LockState::Held {
+            return Err(vm.new_runtime_error("Lock not acquired"));
+        }
+        PyLock::pass_on(zelf, &sched());
+        Ok(())
+    }
+
+    /// `acquire()` from Rust for `task`: takes the lock if it is free and returns true, or
+    /// queues `task` as `acquire()` does and returns false; the task then owns the lock when it
+    /// next runs without an exception, and calls [`PyLock::take_handed`].
+    pub(crate) fn acquire_or_queue(zelf: &PyRef<Self>, task: &PyRef<PyTask>) -> bool {
+        if zelf.state.get() == LockState::Free {
+            zelf.state.set(LockState::Held);
+            return true;
+        }
+        let key = zelf.waiters.borrow_mut().push_back(task.clone());
+        task.set_wait(Wait::Lock(zelf.clone(), key));
+        false
+    }
+
+    /// The task [`PyLock::acquire_or_queue`] queued runs again: `release()` handed it the lock.
+    pub(crate) fn take_handed(&self) {
+        self.state.set(LockState::Held);
+    }
+
     /// Gives the lock to the next waiter, or unlocks it if none waits.
     pub(crate) fn pass_on(zelf: &Py<Self>, s: &Scheduler) {
         let next = zelf.waiters.borrow_mut().pop_front();

@@ -6,13 +6,19 @@
 //! interface of everything that wakes the loop (I/O readiness, scheduled callbacks; the pins
 //! and the host plug in from outside this module).
 
+pub(crate) mod barrier;
+pub(crate) mod condition;
 pub(crate) mod core;
 pub(crate) mod event;
 pub(crate) mod fastpath;
 pub(crate) mod funcs;
+pub(crate) mod future;
 pub(crate) mod lock;
+pub mod monitor;
 pub(crate) mod mpstreams;
 pub(crate) mod objstream;
+pub(crate) mod queue;
+pub(crate) mod semaphore;
 pub(crate) mod sources;
 pub(crate) mod stream;
 pub(crate) mod task;
@@ -38,10 +44,11 @@ pub(crate) use _asyncio_native::module_def;
 pub(crate) use funcs::PySleep;
 
 /// Drops this thread's shared sleep object and spare `__await__` wrapper (they belong to the
-/// interpreter being dropped).
+/// interpreter being dropped), and forgets that its loop was closed.
 pub(crate) fn forget_shared_objects() {
     PySleep::forget_shared();
     fastpath::AwaitWrapper::forget_spare();
+    future::set_loop_closed(false);
 }
 
 /// The CancelledError class of this thread's asyncio module.
@@ -251,11 +258,144 @@ mod _asyncio_native {
 
     // --- CPython's Future and Task API (future.rs) ---
 
+    #[pyattr(name = "Future")]
+    fn future_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::future::PyFuture::make_static_type()
+    }
+
+    #[pyattr(name = "Handle")]
+    fn handle_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::future::PyHandle::make_static_type()
+    }
+
+    #[pyattr(name = "TimerHandle")]
+    fn timer_handle_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::future::PyTimerHandle::make_static_type()
+    }
+
+    /// Raised for what a future's state does not allow (CPython's, an `Exception`).
+    #[pyattr(name = "InvalidStateError")]
+    fn invalid_state_error(vm: &VirtualMachine) -> PyTypeRef {
+        super::future::invalid_state_error(vm)
+    }
+
+    /// True for a Future or Task, or an object CPython takes for a future.
+    #[pyfunction]
+    fn isfuture(obj: PyObjectRef, vm: &VirtualMachine) -> PyResult<bool> {
+        super::future::isfuture(&obj, vm)
+    }
+
+    /// `ensure_future(obj, *, loop=None)`: a future as it is, a coroutine or awaitable as a task.
+    #[pyfunction]
+    fn ensure_future(args: FuncArgs, vm: &VirtualMachine) -> PyResult {
+        super::future::ensure_future(args, vm)
+    }
+
     // --- CPython's queues (queue.rs) ---
+
+    #[pyattr(name = "Queue")]
+    fn queue_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::queue::PyQueue::make_static_type()
+    }
+
+    #[pyattr(name = "LifoQueue")]
+    fn lifo_queue_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::queue::lifo_queue_type(vm)
+    }
+
+    #[pyattr(name = "PriorityQueue")]
+    fn priority_queue_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::queue::priority_queue_type(vm)
+    }
+
+    /// Raised by `get_nowait()` on an empty queue (an `Exception`).
+    #[pyattr(name = "QueueEmpty")]
+    fn queue_empty_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::queue::queue_empty_type(vm)
+    }
+
+    /// Raised by `put_nowait()` on a full queue (an `Exception`).
+    #[pyattr(name = "QueueFull")]
+    fn queue_full_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::queue::queue_full_type(vm)
+    }
+
+    /// Raised by puts and gets on a queue that was shut down (CPython 3.13; an `Exception`).
+    #[pyattr(name = "QueueShutDown")]
+    fn queue_shut_down_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::queue::queue_shut_down_type(vm)
+    }
 
     // --- CPython's Semaphore, BoundedSemaphore, Condition, Barrier (semaphore.rs, condition.rs) ---
 
+    #[pyattr(name = "Semaphore")]
+    fn semaphore_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::semaphore::PySemaphore::make_static_type()
+    }
+
+    #[pyattr(name = "BoundedSemaphore")]
+    fn bounded_semaphore_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::semaphore::bounded_semaphore_type(vm)
+    }
+
+    #[pyattr(name = "Condition")]
+    fn condition_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::condition::PyCondition::make_static_type()
+    }
+
+    #[pyattr(name = "Barrier")]
+    fn barrier_type(_vm: &VirtualMachine) -> PyTypeRef {
+        super::barrier::PyBarrier::make_static_type()
+    }
+
+    #[pyattr(name = "BrokenBarrierError")]
+    fn broken_barrier_error_type(vm: &VirtualMachine) -> PyTypeRef {
+        super::barrier::broken_barrier_error(vm)
+    }
+
     // --- the task monitor and all_tasks (monitor.rs) ---
+
+    /// CPython's `all_tasks(loop=None)`: the set of the tasks not done. RuntimeError("no
+    /// running event loop") when no loop runs and none is given.
+    #[pyfunction]
+    fn all_tasks(args: super::monitor::AllTasksArgs, vm: &VirtualMachine) -> PyResult<PyRef<rustpython_vm::builtins::PySet>> {
+        super::monitor::all_tasks(args, vm)
+    }
+
+    /// The names of CPython's asyncio API written in Python (python-lib/asyncio/_cpython.py).
+    const CPYTHON_NAMES: &[&str] = &[
+        "ALL_COMPLETED",
+        "FIRST_COMPLETED",
+        "FIRST_EXCEPTION",
+        "Runner",
+        "TaskGroup",
+        "Timeout",
+        "as_completed",
+        "iscoroutine",
+        "iscoroutinefunction",
+        "shield",
+        "timeout",
+        "timeout_at",
+        "wait",
+    ];
+
+    /// The module's `__getattr__` (PEP 562): the first use of one of [`CPYTHON_NAMES`] loads
+    /// `asyncio._cpython` and keeps the name in the module, so MicroPython programs never load
+    /// it; any other missing name is the usual AttributeError.
+    #[pyfunction(name = "__getattr__")]
+    fn module_getattr(name: rustpython_vm::builtins::PyStrRef, vm: &VirtualMachine) -> PyResult {
+        let wanted = name.to_str().unwrap_or_default();
+        if !CPYTHON_NAMES.contains(&wanted) {
+            return Err(vm.new_attribute_error(format!("module 'asyncio' has no attribute '{wanted}'")));
+        }
+        // `import asyncio._cpython` gives back the package (this module): the submodule is
+        // taken from sys.modules.
+        let package = vm.import("asyncio._cpython", 0)?;
+        let api = vm.sys_module.get_attr("modules", vm)?.get_item("asyncio._cpython", vm)?;
+        let value = api.get_attr(&name, vm)?;
+        package.set_attr(&name, value.clone(), vm)?;
+        Ok(value)
+    }
 
     /// Connects to `host`:`port` (TLS with `ssl`) and returns `(reader, writer)`: one Stream
     /// twice, as in MicroPython.
@@ -290,26 +430,58 @@ mod _asyncio_native {
         EVENT_LOOP.with(|c| c.get_or_init(|| PyLoop {}.into_ref(&vm.ctx)).clone())
     }
 
-    /// Schedules `coro` to run as a new task and returns the Task.
-    #[pyfunction]
-    fn create_task(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
-        if coro.downcast_ref::<PyTask>().is_some() {
-            return Err(vm.new_type_error("coroutine expected"));
-        }
-        PyTask::spawn(coro, vm)
+    /// `create_task(coro, *, name=None, context=None)`: the name and context are CPython's.
+    #[derive(rustpython_vm::FromArgs)]
+    pub(super) struct CreateTaskArgs {
+        #[pyarg(positional)]
+        coro: PyObjectRef,
+        /// CPython's task name (`get_name()`); None keeps `Task-N`.
+        #[pyarg(named, optional)]
+        name: rustpython_vm::function::OptionalArg<PyObjectRef>,
+        /// CPython's contextvars context: accepted, not used (tasks share the thread's context).
+        #[pyarg(named, optional)]
+        #[allow(dead_code)]
+        context: rustpython_vm::function::OptionalArg<PyObjectRef>,
     }
 
-    /// The Task running now.
+    /// Schedules `coro` to run as a new task and returns the Task.
     #[pyfunction]
-    fn current_task(vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
-        running_task(vm)
+    fn create_task(args: CreateTaskArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+        if args.coro.downcast_ref::<PyTask>().is_some() {
+            return Err(vm.new_type_error("coroutine expected"));
+        }
+        spawn_named(args, vm)
+    }
+
+    /// Makes the task of `create_task` and names it.
+    pub(super) fn spawn_named(args: CreateTaskArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+        let task = PyTask::spawn(args.coro, vm)?;
+        if let Some(name) = args.name.into_option().filter(|n| !vm.is_none(n)) {
+            task.set_name_obj(Some(name.str(vm)?.into()));
+            task.release_number();
+        }
+        Ok(task)
+    }
+
+    /// The Task running now. CPython's optional `loop` argument is accepted (there is one
+    /// loop); outside a task this raises RuntimeError, as MicroPython's does, and in a
+    /// `call_soon` callback (CPython's API) it is None, as in CPython.
+    #[pyfunction]
+    fn current_task(_loop: rustpython_vm::function::OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<Option<PyRef<PyTask>>> {
+        let task = running_task(vm)?;
+        Ok(if task.is_helper() { None } else { Some(task) })
     }
 
     /// Runs `coro` as the main task until it finishes and returns its value.
     #[pyfunction]
     fn run(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         let task = PyTask::spawn(coro, vm)?;
-        run_until(task, vm)
+        let result = run_until(task, vm);
+        // CPython's `run` closes the loop it made (a nested run leaves the outer one open).
+        if sched().running.get() == 0 {
+            super::future::set_loop_closed(true);
+        }
+        result
     }
 
     /// Runs the loop until `main_task` finishes and returns its value; without a task, until
@@ -323,12 +495,19 @@ mod _asyncio_native {
     }
 
     fn run_until(task: PyRef<PyTask>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        // A closed loop runs again, as MicroPython's does (CPython's would refuse).
+        super::future::set_loop_closed(false);
         Ok(sched().run(Some(task), vm)?.unwrap_or_else(|| vm.ctx.none()))
     }
 
-    /// `sleep(t)`: sleeps for `t` seconds (int or float).
+    /// `sleep(t)`: sleeps for `t` seconds (int or float). CPython's `sleep(delay, result)`
+    /// gives `result` at the end.
     fn sleep(args: &[PyObjectRef], vm: &VirtualMachine) -> PyResult {
-        Ok(PySleep::make(sleep_arg(&args[0], vm)?.saturating_mul(1000), vm).into())
+        let delay_us = sleep_arg(&args[0], vm)?.saturating_mul(1000);
+        match args.get(1).filter(|r| !vm.is_none(r)) {
+            None => Ok(PySleep::make(delay_us, vm).into()),
+            Some(result) => Ok(PySleep::with_result(delay_us, result.clone(), vm).into()),
+        }
     }
 
     /// `sleep_ms(t)`: sleeps for `t` milliseconds.
@@ -376,6 +555,7 @@ mod _asyncio_native {
     #[pyfunction]
     fn new_event_loop(vm: &VirtualMachine) -> PyRef<PyLoop> {
         sched().reset();
+        super::future::set_loop_closed(false);
         event_loop(vm)
     }
 
@@ -396,15 +576,16 @@ mod _asyncio_native {
 
     #[pyclass(with(rustpython_vm::types::Constructor), flags(BASETYPE))]
     impl PyLoop {
-        /// Schedules `coro` as a new task.
+        /// Schedules `coro` as a new task (CPython's `name=` names it).
         #[pymethod]
-        fn create_task(_zelf: &Py<Self>, coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
-            PyTask::spawn(coro, vm)
+        fn create_task(_zelf: &Py<Self>, args: CreateTaskArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
+            spawn_named(args, vm)
         }
 
         /// Runs until `stop()` is called.
         #[pymethod]
         fn run_forever(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+            super::future::set_loop_closed(false);
             let stopper = PyTask::native(super::task::NativeCoro::Stopper, vm);
             let s = sched();
             *s.stop_task.borrow_mut() = Some(stopper.clone());
@@ -429,9 +610,68 @@ mod _asyncio_native {
             }
         }
 
-        /// Closes the loop (nothing to release).
+        /// Closes the loop: nothing to release, but `is_closed()` says True, and CPython's
+        /// scheduling methods refuse, until the loop runs again or `new_event_loop()` renews
+        /// it (MicroPython runs a closed loop).
         #[pymethod]
-        fn close(_zelf: &Py<Self>) {}
+        fn close(_zelf: &Py<Self>) {
+            super::future::set_loop_closed(true);
+        }
+
+        /// CPython's `call_soon(callback, *args, context=None)`: calls `callback(*args)` once
+        /// the tasks and callbacks queued before it have had their turn.
+        #[pymethod]
+        fn call_soon(_zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::future::PyHandle>> {
+            super::future::loop_call_soon(args, vm)
+        }
+
+        /// CPython's `call_later(delay, callback, *args, context=None)`: a TimerHandle.
+        #[pymethod]
+        fn call_later(_zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::future::PyHandle>> {
+            super::future::loop_call_later(args, vm)
+        }
+
+        /// CPython's `call_at(when, callback, *args, context=None)`, `when` on `time()`'s clock.
+        #[pymethod]
+        fn call_at(_zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::future::PyHandle>> {
+            super::future::loop_call_at(args, vm)
+        }
+
+        /// CPython's `time()`: the loop's clock in seconds (the one `sleep` and `call_at` use).
+        #[pymethod]
+        fn time(_zelf: &Py<Self>) -> f64 {
+            super::future::loop_time()
+        }
+
+        /// CPython's `create_future()`: a pending Future.
+        #[pymethod]
+        fn create_future(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyRef<super::future::PyFuture>> {
+            super::future::create_future(vm)
+        }
+
+        /// CPython's `is_running()`: whether a run method is on the stack.
+        #[pymethod]
+        fn is_running(_zelf: &Py<Self>) -> bool {
+            sched().running.get() > 0
+        }
+
+        /// CPython's `is_closed()`: whether `close()` was called since the loop last ran.
+        #[pymethod]
+        fn is_closed(_zelf: &Py<Self>) -> bool {
+            super::future::loop_closed()
+        }
+
+        /// CPython's `shutdown_asyncgens()`: an awaitable with nothing to do.
+        #[pymethod]
+        fn shutdown_asyncgens(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyObjectRef {
+            super::done_awaitable(vm)
+        }
+
+        /// CPython's `shutdown_default_executor()`: nothing to do, there are no threads.
+        #[pymethod]
+        fn shutdown_default_executor(_zelf: &Py<Self>, _args: FuncArgs, vm: &VirtualMachine) -> PyObjectRef {
+            super::done_awaitable(vm)
+        }
 
         /// CPython's `run_in_executor(executor, func, *args)`. microloop runs Python on one
         /// thread, so whatever the executor, `func(*args)` runs here and now, and awaiting the
@@ -486,11 +726,20 @@ mod _asyncio_native {
         init_awaitable::<super::event::PyFlagWait>(vm);
         init_awaitable::<super::lock::PyLockAcquire>(vm);
         init_awaitable::<super::PyDone>(vm);
+        init_awaitable::<super::semaphore::PySemaphoreAcquire>(vm);
+        init_awaitable::<super::condition::PyCondEnter>(vm);
+        init_awaitable::<super::condition::PyConditionWait>(vm);
+        init_awaitable::<super::condition::PyConditionWaitFor>(vm);
+        init_awaitable::<super::barrier::PyBarrierWait>(vm);
+        init_awaitable::<super::barrier::PyBarrierChange>(vm);
+        super::queue::init_types(vm);
         super::fastpath::install_await(&PyTask::make_static_type(), vm);
+        super::fastpath::install_await(&super::future::PyFuture::make_static_type(), vm);
         super::stream::init_types(vm);
         __module_exec(vm, module);
-        for (name, body) in [("sleep", sleep as super::fastpath::FastBody), ("sleep_ms", sleep_ms)] {
-            let function = super::fastpath::FastFunction::new_ref(name, &["t"], body, vm);
+        let fast: [(&str, &[&str], super::fastpath::FastBody); 2] = [("sleep", &["t", "result"], sleep), ("sleep_ms", &["t"], sleep_ms)];
+        for (name, params, body) in fast {
+            let function = super::fastpath::FastFunction::new_ref(name, params, 1, body, vm);
             rustpython_vm::AsObject::as_object(module).set_attr(name, function, vm)?;
         }
         // A package, as MicroPython's asyncio is: `import asyncio.stream` finds the frozen

@@ -551,6 +551,12 @@ impl IoQueue {
         task.set_wait(Wait::Io(token));
     }
 
+    /// What `task` waits for on `token`, if it waits there (for the task monitor).
+    pub fn interest(&self, task: &PyTask, token: Token) -> Option<Interest> {
+        let io = self.waiters.borrow();
+        io.get(token.0)?.iter().find(|(t, _)| std::ptr::eq::<PyTask>(&***t, task)).map(|&(_, interest)| interest)
+    }
+
     /// Takes `task` out of the waiters of `token`.
     pub fn remove(&self, task: &PyRef<PyTask>, token: Token) {
         let mut io = self.waiters.borrow_mut();

@@ -10,7 +10,7 @@ use microloop_core::{TimerKey, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
     builtins::{PyAsyncGen, PyBaseExceptionRef, PyCoroutine, PyGenerator, PyType, PyTypeRef},
-    function::FuncArgs,
+    function::{FuncArgs, OptionalArg},
     protocol::PyIterReturn,
     pyclass,
     types::{Constructor, Initializer, IterNext, Iterable, Representable, SelfIter},
@@ -82,6 +82,10 @@ pub(crate) enum Waiter {
     /// A gather collecting this task's result, as its child number `usize` (MicroPython's
     /// `done` callback).
     Gather(Rc<GatherState>, usize),
+    /// CPython's `add_done_callback(fn)`: `fn(task)` is scheduled with `call_soon`. Like the
+    /// others it counts as retrieving the outcome (the callback's owner answers for the
+    /// exception; CPython reports one nobody looked at only when the task is collected).
+    Callback(PyObjectRef),
 }
 
 impl Waiter {
@@ -89,8 +93,18 @@ impl Waiter {
         match self {
             Waiter::Task(task) => sched.wake(task),
             Waiter::Gather(state, index) => state.child_done(sched, index, done, vm),
+            Waiter::Callback(callback) => {
+                // Scheduling cannot fail (a closed loop still runs its callbacks here).
+                let _ = super::future::call_soon(callback, vec![done.clone().into()], vm);
+            }
         }
     }
+}
+
+thread_local! {
+    /// The number of the last task made: CPython names tasks `Task-1`, `Task-2`... in the
+    /// order they are made.
+    static TASK_NUMBER: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Whether the coroutine has finished.
@@ -125,6 +139,10 @@ pub(crate) enum NativeCoro {
     Runner(Rc<super::funcs::WaitForState>),
     /// `run_forever`'s `_stopper()`: returns at once; `stop()` pushes it.
     Stopper,
+    /// A callback of `call_soon`, `call_later` or `call_at` (or a Future's done callback),
+    /// taking its place in the run queue as CPython's ready queue gives it one
+    /// ([`super::future::PyHandle::step`]).
+    Callback(PyRef<super::future::PyHandle>),
 }
 
 /// A coroutine wrapped for the scheduler (MicroPython's `Task`).
@@ -135,6 +153,10 @@ pub(crate) enum NativeCoro {
 #[pyclass(module = "asyncio", name = "Task")]
 #[derive(Debug, PyPayload)]
 pub struct PyTask {
+    /// The task's place in the scheduler's list of live tasks (the task monitor's and
+    /// `all_tasks()`'s). First, so that a task dropped while pending leaves the list before any
+    /// other field is dropped (see `monitor.rs`).
+    pub(crate) live: super::monitor::LiveSlot,
     /// The object passed to `create_task` or `Task()`, shown as `task.coro`.
     coro_obj: RefCell<PyObjectRef>,
     /// How to resume `coro_obj`. Fixed when the task is made: only the tasks `Task()` makes can
@@ -157,6 +179,12 @@ pub struct PyTask {
     /// Set while a `wait_for` runner has handed the task its outcome and the task has not run
     /// yet (MicroPython: its `data` holds the runner's CancelledError, not None).
     pub(crate) handed: Cell<bool>,
+    /// The name `set_name` or `create_task(name=)` gave; without one, `Task-{number}`.
+    name: RefCell<Option<PyObjectRef>>,
+    /// The task's number, in the order tasks are made (0 for the loop's helper tasks).
+    number: u64,
+    /// CPython's count of cancellation requests not taken back by `uncancel()`.
+    cancel_requests: Cell<u32>,
 }
 
 impl PyTask {
@@ -207,7 +235,19 @@ impl PyTask {
 
     /// A pending task that has not run.
     fn with_coro(coro_obj: PyObjectRef, coro: Coro) -> Self {
+        let number = if matches!(coro, Coro::Native(_)) {
+            0
+        } else {
+            TASK_NUMBER.with(|n| {
+                n.set(n.get() + 1);
+                n.get()
+            })
+        };
         PyTask {
+            live: super::monitor::LiveSlot::new(),
+            name: RefCell::new(None),
+            number,
+            cancel_requests: Cell::new(0),
             coro_obj: RefCell::new(coro_obj),
             coro,
             state: RefCell::new(TaskState::Pending),
@@ -223,13 +263,32 @@ impl PyTask {
     /// Creates a task and puts it at the back of the ready queue.
     pub fn spawn(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyTask>> {
         let task = PyTask::new(coro, vm)?.into_ref(&vm.ctx);
-        sched().push_ready(task.clone());
+        let s = sched();
+        s.live.add(&task);
+        s.push_ready(task.clone());
         Ok(task)
     }
 
     /// A task running Rust steps, not queued yet.
     pub(crate) fn native(coro: NativeCoro, vm: &VirtualMachine) -> PyRef<PyTask> {
         PyTask::with_coro(vm.ctx.none(), Coro::Native(coro)).into_ref(&vm.ctx)
+    }
+
+    /// The object the task runs (`task.coro`), for the task monitor.
+    pub(crate) fn coro_object(&self) -> PyObjectRef {
+        self.coro_obj.borrow().clone()
+    }
+
+    /// Calls `f` with what the task waits on, for the task monitor. `f` must not run Python
+    /// code or touch the task's wait: the record stays borrowed meanwhile.
+    pub(crate) fn with_wait<R>(&self, f: impl FnOnce(&Wait) -> R) -> R {
+        f(&self.wait.borrow())
+    }
+
+    /// Whether the task is one of the loop's helpers (a `call_soon` callback, wait_for's runner,
+    /// run_forever's stopper), not a task of the program.
+    pub(crate) fn is_helper(&self) -> bool {
+        matches!(self.coro, Coro::Native(_))
     }
 
     /// Whether a cancellation is waiting to be thrown in at the next resume.
@@ -352,6 +411,35 @@ impl PyTask {
         self.waiters.borrow_mut().push_back(waiter)
     }
 
+    /// The task's name: the one it was given, else `Task-N`.
+    pub(crate) fn display_name(&self, vm: &VirtualMachine) -> String {
+        match &*self.name.borrow() {
+            Some(name) => name.str(vm).map(|s| s.to_string()).unwrap_or_default(),
+            None => format!("Task-{}", self.number),
+        }
+    }
+
+    /// Gives back the number of a task just made that `create_task(name=...)` names: as in
+    /// CPython 3.13, only unnamed tasks count (`Task-N`).
+    pub(crate) fn release_number(&self) {
+        TASK_NUMBER.with(|n| {
+            if n.get() == self.number {
+                n.set(n.get() - 1);
+            }
+        });
+    }
+
+    /// Names the task (`create_task(coro, name=...)`); None keeps `Task-N`.
+    pub(crate) fn set_name_obj(&self, name: Option<PyObjectRef>) {
+        let old = std::mem::replace(&mut *self.name.borrow_mut(), name);
+        drop(old);
+    }
+
+    /// Whether the task finished by being cancelled.
+    pub(crate) fn was_cancelled(&self, vm: &VirtualMachine) -> bool {
+        self.exception().is_some_and(|e| super::core::is_cancelled(&e, vm))
+    }
+
     /// Takes everyone to tell, oldest first.
     pub(crate) fn take_waiters(&self) -> impl Iterator<Item = Waiter> + use<> {
         self.waiters.borrow_mut().take_all()
@@ -375,6 +463,11 @@ impl PyTask {
     /// - a task sleeping until a future deadline is brought forward to now;
     /// - a task already due in the run queue keeps its place.
     pub(crate) fn cancel_task(zelf: &PyRef<Self>, vm: &VirtualMachine) -> PyResult<bool> {
+        PyTask::cancel_with(zelf, None, vm)
+    }
+
+    /// [`PyTask::cancel_task`] with CPython's `msg`, the argument of the CancelledError thrown.
+    pub(crate) fn cancel_with(zelf: &PyRef<Self>, msg: Option<PyObjectRef>, vm: &VirtualMachine) -> PyResult<bool> {
         if zelf.is_done() {
             return Ok(false);
         }
@@ -383,20 +476,43 @@ impl PyTask {
         if cur.as_ref().is_some_and(|c| c.is(zelf)) {
             return Err(vm.new_runtime_error("can't cancel self"));
         }
+        // Each task along the chain counts the request, as CPython's, whose `cancel()` of a
+        // task awaiting another calls that one's `cancel()`.
+        zelf.cancel_requests.set(zelf.cancel_requests.get().saturating_add(1));
         let mut target = zelf.clone();
         loop {
             let next = match &*target.wait.borrow() {
                 Wait::Task(other, _) => other.clone(),
                 _ => break,
             };
+            if next.is_done() {
+                break;
+            }
+            next.cancel_requests.set(next.cancel_requests.get().saturating_add(1));
             target = next;
         }
         if cur.as_ref().is_some_and(|c| c.is(&target)) {
             return Ok(true);
         }
+        // A task awaiting a Future cancels the future, as CPython's does: the future wakes its
+        // waiters and callbacks in the order they came, this task among them.
+        let future = match &*target.wait.borrow() {
+            Wait::Site(obj, _, site) if std::ptr::eq(*site, &super::future::FUTURE_SITE) => Some(obj.clone()),
+            _ => None,
+        };
+        if let Some(future) = future {
+            super::future::cancel_future(&future, msg.clone(), vm);
+        }
         PyTask::requeue_now(&target, &s);
         target.handed.set(false);
-        target.set_pending(super::new_cancelled_error(vm));
+        // A cancellation already on its way keeps its message, as in CPython.
+        if !target.has_pending() {
+            let error = match msg {
+                None => super::new_cancelled_error(vm),
+                Some(msg) => vm.new_exception(super::cancelled_error_type(vm), vec![msg]),
+            };
+            target.set_pending(error);
+        }
         Ok(true)
     }
 
@@ -446,6 +562,7 @@ impl NativeCoro {
                 None => Ok(PyIterReturn::StopIteration(None)),
             },
             NativeCoro::Runner(state) => state.runner_step(task, thrown, vm),
+            NativeCoro::Callback(handle) => super::future::PyHandle::step(handle, thrown, vm),
         }
     }
 }
@@ -502,12 +619,147 @@ impl PyTask {
         zelf.is_done()
     }
 
-    /// Cancels the task by raising CancelledError at its current await. Returns False if the
-    /// task has finished already; raises RuntimeError when a task cancels itself.
+    /// Cancels the task by raising CancelledError (with CPython's `msg` as its argument) at
+    /// its current await. Returns False if the task has finished already; raises RuntimeError
+    /// when a task cancels itself, as MicroPython does.
     #[pymethod]
-    fn cancel(zelf: PyRef<Self>, vm: &VirtualMachine) -> PyResult<bool> {
-        PyTask::cancel_task(&zelf, vm)
+    fn cancel(zelf: PyRef<Self>, msg: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<bool> {
+        PyTask::cancel_with(&zelf, msg.into_option().filter(|m| !vm.is_none(m)), vm)
     }
+
+    /// CPython's `result()`: the value, or the exception raised (CancelledError for a cancelled
+    /// task); InvalidStateError while the task runs.
+    #[pymethod]
+    fn result(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
+        if !zelf.is_done() {
+            return Err(invalid_state("Result is not set.", vm));
+        }
+        if zelf.was_cancelled(vm) {
+            // A new CancelledError without the cancel message, as CPython's Task raises here.
+            zelf.mark_retrieved();
+            return Err(super::new_cancelled_error(vm));
+        }
+        zelf.take_result(vm)
+    }
+
+    /// CPython's `exception()`: the exception the task ended with, or None; a cancelled task
+    /// raises its CancelledError; InvalidStateError while the task runs.
+    #[pymethod(name = "exception")]
+    fn py_exception(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
+        if !zelf.is_done() {
+            return Err(invalid_state("Exception is not set.", vm));
+        }
+        zelf.mark_retrieved();
+        match zelf.exception() {
+            Some(e) if super::core::is_cancelled(&e, vm) => Err(super::new_cancelled_error(vm)),
+            Some(e) => Ok(e.into()),
+            None => Ok(vm.ctx.none()),
+        }
+    }
+
+    /// CPython's `cancelled()`: whether the task ended by being cancelled.
+    #[pymethod]
+    fn cancelled(zelf: &Py<Self>, vm: &VirtualMachine) -> bool {
+        zelf.was_cancelled(vm)
+    }
+
+    /// CPython's `add_done_callback(fn, *, context=None)`: `fn(task)` is scheduled with
+    /// `call_soon` when the task finishes, or now if it has.
+    #[pymethod]
+    fn add_done_callback(zelf: PyRef<Self>, callback: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyResult<()> {
+        check_context_only(&args, "add_done_callback", vm)?;
+        if zelf.is_done() {
+            super::future::call_soon(callback, vec![zelf.into()], vm)?;
+        } else {
+            zelf.add_waiter(Waiter::Callback(callback));
+        }
+        Ok(())
+    }
+
+    /// CPython's `remove_done_callback(fn)`: takes out every registration of `fn` (compared
+    /// with `==`) and returns how many there were.
+    #[pymethod]
+    fn remove_done_callback(zelf: &Py<Self>, callback: PyObjectRef, vm: &VirtualMachine) -> PyResult<usize> {
+        let registered: Vec<(WaitKey, PyObjectRef)> = zelf
+            .waiters
+            .borrow()
+            .iter_keyed()
+            .filter_map(|(key, w)| match w {
+                Waiter::Callback(f) => Some((key, f.clone())),
+                _ => None,
+            })
+            .collect();
+        let mut removed = 0;
+        for (key, f) in registered {
+            if vm.bool_eq(&f, &callback)? {
+                zelf.remove_waiter(key);
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// CPython's `get_name()`: the name given, else `Task-N` (N counts the tasks made).
+    #[pymethod]
+    fn get_name(zelf: &Py<Self>, vm: &VirtualMachine) -> PyObjectRef {
+        match &*zelf.name.borrow() {
+            Some(name) => name.clone(),
+            None => vm.ctx.new_str(format!("Task-{}", zelf.number)).into(),
+        }
+    }
+
+    /// CPython's `set_name(value)`: names the task `str(value)`.
+    #[pymethod]
+    fn set_name(zelf: &Py<Self>, value: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        let name = value.str(vm)?;
+        zelf.set_name_obj(Some(name.into()));
+        Ok(())
+    }
+
+    /// CPython's `get_coro()`.
+    #[pymethod]
+    fn get_coro(zelf: &Py<Self>) -> PyObjectRef {
+        zelf.coro_obj.borrow().clone()
+    }
+
+    /// CPython's `get_loop()`: the one loop.
+    #[pymethod]
+    fn get_loop(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult {
+        super::loop_object(vm)
+    }
+
+    /// CPython's `cancelling()`: how many cancellation requests are pending (made by
+    /// `cancel()` and not taken back by `uncancel()`).
+    #[pymethod]
+    fn cancelling(zelf: &Py<Self>) -> u32 {
+        zelf.cancel_requests.get()
+    }
+
+    /// CPython's `uncancel()`: takes back one cancellation request; returns how many remain.
+    #[pymethod]
+    fn uncancel(zelf: &Py<Self>) -> u32 {
+        let left = zelf.cancel_requests.get().saturating_sub(1);
+        zelf.cancel_requests.set(left);
+        left
+    }
+}
+
+/// CPython's `asyncio.InvalidStateError(message)`.
+fn invalid_state(message: &str, vm: &VirtualMachine) -> PyBaseExceptionRef {
+    vm.new_exception_msg(super::future::invalid_state_error(vm), message.into())
+}
+
+/// Refuses any argument but CPython's keyword `context` (which microloop does not use: it has
+/// no contextvars contexts per callback).
+pub(crate) fn check_context_only(args: &FuncArgs, function: &str, vm: &VirtualMachine) -> PyResult<()> {
+    if let Some(extra) = args.args.first() {
+        let _ = extra;
+        return Err(vm.new_type_error(format!("{function}() takes exactly one positional argument")));
+    }
+    if let Some(name) = args.kwargs.keys().find(|k| k.as_str() != Ok("context")) {
+        return Err(vm.new_type_error(format!("{function}() got an unexpected keyword argument '{name}'")));
+    }
+    Ok(())
 }
 
 impl SelfIter for PyTask {}

@@ -1,0 +1,2 @@
+# `asyncio.exceptions`, as in CPython's asyncio package: re-exports from the native module.
+from asyncio import BrokenBarrierError, CancelledError, InvalidStateError, TimeoutError

@@ -1,0 +1,2 @@
+# `asyncio.futures`, as in CPython's asyncio package: re-exports from the native module.
+from asyncio import Future, isfuture

@@ -1,0 +1,2 @@
+# `asyncio.runners`, as in CPython's asyncio package: re-exports.
+from asyncio import Runner, run

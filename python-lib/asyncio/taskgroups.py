@@ -1,0 +1,2 @@
+# `asyncio.taskgroups`, as in CPython's asyncio package: re-exports from asyncio._cpython.
+from asyncio import TaskGroup

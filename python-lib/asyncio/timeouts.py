@@ -1,0 +1,2 @@
+# `asyncio.timeouts`, as in CPython's asyncio package: re-exports from asyncio._cpython.
+from asyncio import Timeout, timeout, timeout_at
