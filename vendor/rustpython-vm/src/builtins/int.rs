@@ -436,11 +436,21 @@ impl Py<PyInt> {
         {
             return Err(vm.new_value_error("can't convert negative number to unsigned"));
         }
+        // microloop: CPython's message, naming the C type of the same size (users never see
+        // Rust's type names).
         I::try_from(self.as_bigint()).map_err(|_| {
-            vm.new_overflow_error(format!(
-                "Python int too large to convert to Rust {}",
-                core::any::type_name::<I>()
-            ))
+            let signed = I::min_value() != I::zero();
+            let c_type = match (core::mem::size_of::<I>(), signed) {
+                (1, true) => "C signed char",
+                (1, false) => "C unsigned char",
+                (2, true) => "C short",
+                (2, false) => "C unsigned short",
+                (4, true) => "C int",
+                (4, false) => "C unsigned int",
+                (_, true) => "C ssize_t",
+                (_, false) => "C size_t",
+            };
+            vm.new_overflow_error(format!("Python int too large to convert to {c_type}"))
         })
     }
 
