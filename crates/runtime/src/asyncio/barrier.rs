@@ -289,6 +289,8 @@ impl PyBarrierWait {
     /// At the entrance: waits while the barrier drains or resets, raises if it is broken,
     /// else counts this task in (the last one releases the others).
     fn enter(&self, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        // Outside a task nothing may be counted in: it could never be counted out.
+        current_task(vm)?;
         let barrier = &self.barrier;
         match barrier.state.get() {
             State::Draining | State::Resetting => return self.park(false, vm),

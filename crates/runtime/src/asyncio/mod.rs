@@ -433,7 +433,7 @@ mod _asyncio_native {
     /// `create_task(coro, *, name=None, context=None)`: the name and context are CPython's.
     #[derive(rustpython_vm::FromArgs)]
     pub(super) struct CreateTaskArgs {
-        #[pyarg(positional)]
+        #[pyarg(any)]
         coro: PyObjectRef,
         /// CPython's task name (`get_name()`); None keeps `Task-N`.
         #[pyarg(named, optional)]
@@ -518,14 +518,47 @@ mod _asyncio_native {
     /// Waits for `aw` for at most `timeout` seconds; on timeout cancels it and raises
     /// TimeoutError. A timeout of None waits for ever. Nothing happens until it is awaited.
     #[pyfunction]
-    fn wait_for(aw: PyObjectRef, timeout: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
+    fn wait_for(args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
+        let (aw, timeout) = wait_for_args("wait_for", args, vm)?;
         PyWaitFor::new(aw, timeout, false, vm)
     }
 
     /// `wait_for` with the timeout in milliseconds.
     #[pyfunction]
-    fn wait_for_ms(aw: PyObjectRef, timeout: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
+    fn wait_for_ms(args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyWaitFor>> {
+        let (aw, timeout) = wait_for_args("wait_for_ms", args, vm)?;
         PyWaitFor::new(aw, timeout, true, vm)
+    }
+
+    /// The arguments of MicroPython's `wait_for(aw, timeout, sleep=sleep)`, by position or by
+    /// name (`timeout=` is common; CPython's first parameter is `fut`), with MicroPython's
+    /// messages. The `sleep` argument is accepted and not used.
+    fn wait_for_args(name: &str, args: FuncArgs, vm: &VirtualMachine) -> PyResult<(PyObjectRef, PyObjectRef)> {
+        const PARAMS: [&str; 3] = ["aw", "timeout", "sleep"];
+        let given = args.args.len();
+        if given > PARAMS.len() {
+            return Err(vm.new_type_error(format!("{name}() takes 3 positional arguments but {given} were given")));
+        }
+        let mut bound: [Option<PyObjectRef>; 3] = Default::default();
+        for (slot, value) in bound.iter_mut().zip(args.args) {
+            *slot = Some(value);
+        }
+        for (key, value) in args.kwargs {
+            let index = match key.as_str().unwrap_or_default() {
+                "aw" | "fut" => 0,
+                "timeout" => 1,
+                "sleep" => 2,
+                _ => return Err(vm.new_type_error(format!("unexpected keyword argument '{key}'"))),
+            };
+            if bound[index].replace(value).is_some() {
+                return Err(vm.new_type_error(format!("function got multiple values for argument '{}'", PARAMS[index])));
+            }
+        }
+        let [aw, timeout, _sleep] = bound;
+        match (aw, timeout) {
+            (Some(aw), Some(timeout)) => Ok((aw, timeout)),
+            _ => Err(vm.new_type_error(format!("{name}() takes 2 positional arguments but {given} were given"))),
+        }
     }
 
     /// Runs the awaitables concurrently and returns their results in argument order. With

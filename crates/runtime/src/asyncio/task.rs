@@ -185,6 +185,10 @@ pub struct PyTask {
     number: u64,
     /// CPython's count of cancellation requests not taken back by `uncancel()`.
     cancel_requests: Cell<u32>,
+    /// Set once the CancelledError a cancelled task ended with has been handed out (awaited,
+    /// or raised by `result()`/`exception()`): CPython hands it out once, with its message,
+    /// and a new CancelledError without one after that.
+    cancel_error_given: Cell<bool>,
 }
 
 impl PyTask {
@@ -248,6 +252,7 @@ impl PyTask {
             name: RefCell::new(None),
             number,
             cancel_requests: Cell::new(0),
+            cancel_error_given: Cell::new(false),
             coro_obj: RefCell::new(coro_obj),
             coro,
             state: RefCell::new(TaskState::Pending),
@@ -365,6 +370,7 @@ impl PyTask {
     /// The outcome of a finished task, marking it retrieved: its value, or its exception raised.
     pub(crate) fn take_result(&self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         self.retrieved.set(true);
+        self.cancel_error_given.set(true);
         match &*self.state.borrow() {
             TaskState::Done(Ok(v)) => Ok(v.clone()),
             TaskState::Done(Err(e)) => Err(e.clone()),
@@ -433,6 +439,16 @@ impl PyTask {
     pub(crate) fn set_name_obj(&self, name: Option<PyObjectRef>) {
         let old = std::mem::replace(&mut *self.name.borrow_mut(), name);
         drop(old);
+    }
+
+    /// What `result()` and `exception()` of a cancelled task raise: the CancelledError it ended
+    /// with the first time it is handed out, a new one without the message after that.
+    fn cancelled_error(&self, vm: &VirtualMachine) -> PyBaseExceptionRef {
+        self.mark_retrieved();
+        match self.exception() {
+            Some(e) if !self.cancel_error_given.replace(true) => e,
+            _ => super::new_cancelled_error(vm),
+        }
     }
 
     /// Whether the task finished by being cancelled.
@@ -635,9 +651,7 @@ impl PyTask {
             return Err(invalid_state("Result is not set.", vm));
         }
         if zelf.was_cancelled(vm) {
-            // A new CancelledError without the cancel message, as CPython's Task raises here.
-            zelf.mark_retrieved();
-            return Err(super::new_cancelled_error(vm));
+            return Err(zelf.cancelled_error(vm));
         }
         zelf.take_result(vm)
     }
@@ -651,7 +665,7 @@ impl PyTask {
         }
         zelf.mark_retrieved();
         match zelf.exception() {
-            Some(e) if super::core::is_cancelled(&e, vm) => Err(super::new_cancelled_error(vm)),
+            Some(e) if super::core::is_cancelled(&e, vm) => Err(zelf.cancelled_error(vm)),
             Some(e) => Ok(e.into()),
             None => Ok(vm.ctx.none()),
         }
