@@ -12,7 +12,7 @@ import asyncio.tasks
 import asyncio.timeouts
 
 checks = {
-    "exceptions": ("CancelledError", "InvalidStateError", "TimeoutError", "BrokenBarrierError"),
+    "exceptions": ("CancelledError", "InvalidStateError", "TimeoutError", "BrokenBarrierError", "IncompleteReadError", "LimitOverrunError"),
     "locks": ("Lock", "Event", "Condition", "Semaphore", "BoundedSemaphore", "Barrier"),
     "queues": ("Queue", "LifoQueue", "PriorityQueue", "QueueEmpty", "QueueFull"),
     "futures": ("Future", "isfuture"),

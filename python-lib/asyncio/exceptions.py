@@ -1,2 +1,9 @@
 # `asyncio.exceptions`, as in CPython's asyncio package: re-exports from the native module.
-from asyncio import BrokenBarrierError, CancelledError, InvalidStateError, TimeoutError
+from asyncio import (
+    BrokenBarrierError,
+    CancelledError,
+    IncompleteReadError,
+    InvalidStateError,
+    LimitOverrunError,
+    TimeoutError,
+)

@@ -256,6 +256,18 @@ mod _asyncio_native {
         super::stream::stream_type()
     }
 
+    /// CPython's: `readuntil` at the end of the stream (an EOFError with `partial`, `expected`).
+    #[pyattr(name = "IncompleteReadError")]
+    fn incomplete_read_error(vm: &VirtualMachine) -> PyTypeRef {
+        super::stream::incomplete_read_error(vm)
+    }
+
+    /// CPython's; microloop's streams have no buffer limit, so nothing raises it.
+    #[pyattr(name = "LimitOverrunError")]
+    fn limit_overrun_error(vm: &VirtualMachine) -> PyTypeRef {
+        super::stream::limit_overrun_error(vm)
+    }
+
     // --- CPython's Future and Task API (future.rs) ---
 
     #[pyattr(name = "Future")]

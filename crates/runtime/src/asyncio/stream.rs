@@ -6,29 +6,29 @@
 //! in the stream's buffer until an operation completes, so a task cancelled in the middle of
 //! `readline` or `readexactly` loses nothing.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::net::SocketAddr;
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use microloop_core::net::{self, Accepted};
 use microloop_core::stream::{Conn, FdIo, Step, StreamError, Transport};
-use microloop_core::{Interest, Token};
+use microloop_core::{Interest, Token, WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject, Py, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyBaseExceptionRef, PyStr, PyType},
+    builtins::{PyBaseExceptionRef, PyStr, PyType, PyTypeRef},
     convert::{ToPyException, TryFromBorrowedObject},
-    function::{ArgBytesLike, ArgMemoryBuffer, FuncArgs, OptionalArg},
+    function::{ArgBytesLike, ArgMemoryBuffer, FuncArgs, ItemDoc, OptionalArg, PyMethodDef, PyMethodFlags},
     protocol::PyIterReturn,
     pyclass,
     types::{Constructor, IterNext, Iterable, Representable, SelfIter},
 };
 use socket2::Socket;
 
-use super::core::{current_task, sched, with_sched};
+use super::core::{Scheduler, current_task, sched, with_sched};
 use super::fastpath::thrown;
 use super::objstream::{ObjectOpState, ObjectStream};
-use super::task::PyTask;
+use super::task::{PyTask, Wait, WaitSite};
 use crate::tlsmod::{PySslContext, stream_error};
 
 /// How long a server waits before accepting again when the process is out of descriptors.
@@ -44,6 +44,86 @@ const LINGER_POLL_US: u64 = 20_000;
 /// `OSError(EBADF)`, raised by operations on a closed stream.
 fn closed_error(vm: &VirtualMachine) -> PyBaseExceptionRef {
     std::io::Error::from_raw_os_error(libc::EBADF).to_pyexception(vm)
+}
+
+thread_local! {
+    static INCOMPLETE_READ_ERROR: OnceCell<PyTypeRef> = const { OnceCell::new() };
+    static LIMIT_OVERRUN_ERROR: OnceCell<PyTypeRef> = const { OnceCell::new() };
+}
+
+/// Makes an exception class `name` under `base` whose `__init__` is `init` (the class lives
+/// as long as the thread, so the reference the method descriptor needs is kept for ever).
+fn exception_class(name: &str, base: &Py<PyType>, init: &'static PyMethodDef, vm: &VirtualMachine) -> PyTypeRef {
+    let typ = vm.ctx.new_exception_type("asyncio.exceptions", name, Some(vec![base.to_owned()]));
+    let method = init.build_method(&vm.ctx, PyRef::leak(typ.clone()));
+    // Through `setattr`, so the type's `__init__` slot follows.
+    if let Err(e) = typ.as_object().set_attr("__init__", method, vm) {
+        crate::traceback::print_exception(vm, &e, None);
+    }
+    typ
+}
+
+/// `asyncio.IncompleteReadError(partial, expected)`, an EOFError, made once per thread:
+/// `readuntil` raises it when the stream ends before the separator.
+pub(crate) fn incomplete_read_error(vm: &VirtualMachine) -> PyTypeRef {
+    const INIT: PyMethodDef =
+        PyMethodDef::new_const("__init__", incomplete_read_init, PyMethodFlags::METHOD, ItemDoc::static_text("Initialize self."));
+    INCOMPLETE_READ_ERROR.with(|c| c.get_or_init(|| exception_class("IncompleteReadError", vm.ctx.exceptions.eof_error, &INIT, vm)).clone())
+}
+
+/// The arguments of `IncompleteReadError(partial, expected)`.
+#[derive(rustpython_vm::FromArgs)]
+struct IncompleteReadArgs {
+    #[pyarg(any)]
+    partial: PyObjectRef,
+    #[pyarg(any)]
+    expected: PyObjectRef,
+}
+
+/// `IncompleteReadError.__init__`: the message CPython gives ("3 bytes read on a total of 5
+/// expected bytes", "undefined" for an expected None), and the attributes `partial` and
+/// `expected`.
+fn incomplete_read_init(zelf: PyObjectRef, args: IncompleteReadArgs, vm: &VirtualMachine) -> PyResult<()> {
+    let got = args.partial.length(vm)?;
+    let expected = if vm.is_none(&args.expected) { "undefined".to_owned() } else { args.expected.repr(vm)?.to_string_lossy().into_owned() };
+    let message = format!("{got} bytes read on a total of {expected} expected bytes");
+    zelf.set_attr("args", vm.new_tuple((message,)), vm)?;
+    zelf.set_attr("partial", args.partial, vm)?;
+    zelf.set_attr("expected", args.expected, vm)?;
+    Ok(())
+}
+
+/// A new `IncompleteReadError(partial, None)`.
+fn new_incomplete_read(partial: Vec<u8>, vm: &VirtualMachine) -> PyBaseExceptionRef {
+    let typ = incomplete_read_error(vm);
+    match typ.as_object().call((vm.ctx.new_bytes(partial), vm.ctx.none()), vm) {
+        Ok(exc) => exc.downcast().unwrap_or_else(|_| vm.new_type_error("IncompleteReadError is not an exception")),
+        Err(e) => e,
+    }
+}
+
+/// `asyncio.LimitOverrunError(message, consumed)`, an Exception, made once per thread.
+/// microloop's streams have no buffer limit, so nothing raises it; programs catch it.
+pub(crate) fn limit_overrun_error(vm: &VirtualMachine) -> PyTypeRef {
+    const INIT: PyMethodDef =
+        PyMethodDef::new_const("__init__", limit_overrun_init, PyMethodFlags::METHOD, ItemDoc::static_text("Initialize self."));
+    LIMIT_OVERRUN_ERROR.with(|c| c.get_or_init(|| exception_class("LimitOverrunError", vm.ctx.exceptions.exception_type, &INIT, vm)).clone())
+}
+
+/// The arguments of `LimitOverrunError(message, consumed)`.
+#[derive(rustpython_vm::FromArgs)]
+struct LimitOverrunArgs {
+    #[pyarg(any)]
+    message: PyObjectRef,
+    #[pyarg(any)]
+    consumed: PyObjectRef,
+}
+
+/// `LimitOverrunError.__init__`: the message as its only argument, and `consumed`.
+fn limit_overrun_init(zelf: PyObjectRef, args: LimitOverrunArgs, vm: &VirtualMachine) -> PyResult<()> {
+    zelf.set_attr("args", vm.new_tuple((args.message,)), vm)?;
+    zelf.set_attr("consumed", args.consumed, vm)?;
+    Ok(())
 }
 
 /// A socket address as CPython's asyncio gives it: `(host, port)` or
@@ -127,6 +207,15 @@ pub struct PyStream {
     /// Made from a text stream (`sys.stdin`): `read(n)` gives a str of `n` characters and
     /// `readexactly(n)` reads `n` characters, as MicroPython's text streams do.
     text: bool,
+    /// A read met the end of the stream (`at_eof()` once the buffer is empty too).
+    eof: Cell<bool>,
+    /// `close()` was called (`is_closing()`).
+    closing: Cell<bool>,
+    /// `write_eof()` was called: `write` raises, as CPython's does.
+    eof_written: Cell<bool>,
+    /// A plain TCP socket, which can shut down its sending side alone (`can_write_eof()`;
+    /// TLS cannot, as CPython's cannot).
+    half_close: bool,
 }
 
 impl PyStream {
@@ -136,6 +225,7 @@ impl PyStream {
         let token = register(conn.raw_fd(), vm)?;
         let peer = peer.or_else(|| conn.peer_addr());
         let local = conn.local_addr();
+        let half_close = !conn.is_tls() && matches!(conn.transport(), Transport::Socket(_));
         if let (Some(local), Some(peer), Some(token)) = (local, peer, token) {
             sched().io.pair(local, peer, token);
         }
@@ -150,6 +240,10 @@ impl PyStream {
             lingering: Cell::new(false),
             object: None,
             text: false,
+            eof: Cell::new(false),
+            closing: Cell::new(false),
+            eof_written: Cell::new(false),
+            half_close,
         })
     }
 
@@ -213,9 +307,15 @@ impl PyStream {
     }
 
     fn op(zelf: &Py<Self>, kind: OpKind, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        Self::op_mode(zelf, kind, OpMode::Plain, vm)
+    }
+
+    /// An operation; `mode` says what a `ReadLine` reads up to and gives at the end.
+    fn op_mode(zelf: &Py<Self>, kind: OpKind, mode: OpMode, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
         PyStreamOp {
             stream: zelf.to_owned(),
             kind,
+            mode,
             yielded: Cell::new(false),
             attempted: Cell::new(false),
             object_state: ObjectOpState::default(),
@@ -257,6 +357,10 @@ impl Constructor for PyStream {
                         lingering: Cell::new(false),
                         object: Some(object),
                         text: false,
+                        eof: Cell::new(false),
+                        closing: Cell::new(false),
+                        eof_written: Cell::new(false),
+                        half_close: false,
                     });
                 }
                 Err(e) => return Err(e),
@@ -268,6 +372,13 @@ impl Constructor for PyStream {
         stream.text = text;
         Ok(stream)
     }
+}
+
+/// The arguments of `readuntil(separator=b'\n')`.
+#[derive(rustpython_vm::FromArgs)]
+struct ReadUntilArgs {
+    #[pyarg(any, optional)]
+    separator: Option<ArgBytesLike>,
 }
 
 /// Whether `obj` is a text stream (an `io.TextIOBase`, as `sys.stdin` is).
@@ -301,7 +412,7 @@ fn utf8_prefix(buf: &[u8], chars: usize) -> (usize, usize) {
 /// `read(n)` and `readexactly(n)` on a text stream: `n` characters. `read` gives what is there
 /// (at least one character, a str); `readexactly` waits for all `n` (bytes, as MicroPython's
 /// gathers them).
-fn text_read(conn: &mut Conn, n: usize, exactly: bool, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
+fn text_read(conn: &mut Conn, n: usize, exactly: bool, eof: &Cell<bool>, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
     let text = |v: Vec<u8>| Outcome::Done(vm.ctx.new_str(String::from_utf8_lossy(&v).into_owned()).into());
     loop {
         let (bytes, chars) = utf8_prefix(conn.buffered(), n);
@@ -311,10 +422,14 @@ fn text_read(conn: &mut Conn, n: usize, exactly: bool, vm: &VirtualMachine) -> R
         }
         match conn.fill_upto(n - chars)? {
             Step::Ready(0) if exactly => {
+                eof.set(true);
                 conn.consume(conn.buffered().len());
                 return Ok(Outcome::Done(vm.ctx.none()));
             }
-            Step::Ready(0) => return Ok(text(conn.take(usize::MAX))),
+            Step::Ready(0) => {
+                eof.set(true);
+                return Ok(text(conn.take(usize::MAX)));
+            }
             Step::Ready(_) => {}
             Step::Blocked(i) if exactly || chars == 0 => return Ok(Outcome::Wait(i)),
             Step::Blocked(_) => return Ok(text(conn.take(bytes))),
@@ -373,10 +488,108 @@ impl PyStream {
         PyStream::op(zelf, OpKind::ReadLine, vm)
     }
 
+    /// CPython's `readuntil(separator=b'\n')`: the bytes up to and with `separator`; at the
+    /// end of the stream IncompleteReadError with what was left as `partial`. (No buffer
+    /// limit, so no LimitOverrunError.) A stream over a Python object reads lines with the
+    /// object's `readline`, so only `b'\n'` there.
+    #[pymethod]
+    fn readuntil(zelf: &Py<Self>, args: ReadUntilArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyStreamOp>> {
+        let sep = args.separator.map(|s| s.borrow_buf().to_vec()).unwrap_or_else(|| b"\n".to_vec());
+        if sep.is_empty() {
+            return Err(vm.new_value_error("Separator should be at least one-byte string"));
+        }
+        if zelf.object.is_some() && sep != b"\n" {
+            return Err(vm.new_exception_msg(
+                vm.ctx.exceptions.not_implemented_error.to_owned(),
+                "readuntil() on a stream over a Python object takes only b'\\n'".into(),
+            ));
+        }
+        Ok(PyStream::op_mode(zelf, OpKind::ReadLine, OpMode::Until(sep), vm))
+    }
+
+    /// True once a read has met the end of the stream and nothing is left in the buffer.
+    #[pymethod]
+    fn at_eof(zelf: &Py<Self>) -> bool {
+        zelf.eof.get() && zelf.conn.borrow().as_ref().is_none_or(|c| c.buffered().is_empty())
+    }
+
+    /// `async for line in stream:` reads lines until the end of the stream.
+    #[pymethod]
+    fn __aiter__(zelf: PyRef<Self>) -> PyRef<Self> {
+        zelf
+    }
+
+    /// The next line, as `readline()`; StopAsyncIteration at the end of the stream.
+    #[pymethod]
+    fn __anext__(zelf: &Py<Self>, vm: &VirtualMachine) -> PyRef<PyStreamOp> {
+        PyStream::op_mode(zelf, OpKind::ReadLine, OpMode::Lines, vm)
+    }
+
+    /// `write(b"".join(iterable))`, as CPython's default `writelines`.
+    #[pymethod]
+    fn writelines(zelf: &Py<Self>, lines: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        let mut data = Vec::new();
+        for (i, item) in lines.get_iter(vm)?.iter::<PyObjectRef>(vm)?.enumerate() {
+            let item = item?;
+            match ArgBytesLike::try_from_borrowed_object(vm, &item) {
+                Ok(b) => data.extend_from_slice(&b.borrow_buf()),
+                Err(_) => {
+                    return Err(vm.new_type_error(format!(
+                        "sequence item {i}: expected a bytes-like object, {} found",
+                        item.class().name()
+                    )));
+                }
+            }
+        }
+        PyStream::write(zelf, vm.ctx.new_bytes(data).into(), vm)
+    }
+
+    /// True once `close()` was called.
+    #[pymethod]
+    fn is_closing(zelf: &Py<Self>) -> bool {
+        zelf.closing.get()
+    }
+
+    /// True for a plain TCP stream; False for TLS (as CPython's) and other streams.
+    #[pymethod]
+    fn can_write_eof(zelf: &Py<Self>) -> bool {
+        zelf.half_close
+    }
+
+    /// Shuts down the sending side once what `write` accepted has gone (at once when nothing
+    /// is queued, else from a background task); the stream can still read. `write` raises
+    /// afterwards. NotImplementedError where `can_write_eof()` is False.
+    #[pymethod]
+    fn write_eof(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        if !zelf.half_close {
+            return Err(vm.new_exception_empty(vm.ctx.exceptions.not_implemented_error.to_owned()));
+        }
+        if zelf.closing.get() || zelf.eof_written.replace(true) {
+            return Ok(());
+        }
+        let flushed = zelf.with_conn(vm, |c| c.flush())?.map_err(|e| PyStream::failed(zelf, e, vm))?;
+        match flushed {
+            Step::Ready(()) => {
+                sched().io_touched();
+                zelf.with_conn(vm, |c| c.shutdown_write())?.map_err(|e| e.to_pyexception(vm))
+            }
+            Step::Blocked(_) => {
+                let drain = PyStream::op_mode(zelf, OpKind::Drain, OpMode::WriteEof, vm);
+                let task = PyTask::spawn(drain.into(), vm)?;
+                // Nobody awaits it: a failure shows in the stream's next read or write.
+                task.mark_retrieved();
+                Ok(())
+            }
+        }
+    }
+
     /// Queues `buf` for sending, sending at once what the kernel takes. `drain()` waits until
     /// it has all gone.
     #[pymethod]
     fn write(zelf: &Py<Self>, buf: PyObjectRef, vm: &VirtualMachine) -> PyResult<()> {
+        if zelf.eof_written.get() {
+            return Err(vm.new_runtime_error("Cannot call write() after write_eof()"));
+        }
         if let Some(object) = &zelf.object {
             return object.write(buf, vm);
         }
@@ -455,6 +668,7 @@ impl PyStream {
     /// sends them and then closes the descriptor (`wait_closed` waits for it).
     #[pymethod]
     fn close(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
+        zelf.closing.set(true);
         if zelf.lingering.get() {
             return Ok(());
         }
@@ -547,6 +761,8 @@ impl OpKind {
 pub struct PyStreamOp {
     stream: PyRef<PyStream>,
     kind: OpKind,
+    /// For `ReadLine`: `readline`, `__anext__` or `readuntil`.
+    mode: OpMode,
     /// Drain: whether it has yielded once already. Reads: whether the first trip through the
     /// poller, which MicroPython's reads begin with, is done.
     yielded: Cell<bool>,
@@ -568,6 +784,23 @@ enum Outcome {
     Wait(Interest),
     /// `read()` took a chunk: MicroPython yields to the loop before reading the next one.
     Again,
+    /// Finished with this exception (`readuntil` at the end of the stream).
+    Raise(PyBaseExceptionRef),
+}
+
+/// What a `ReadLine` operation reads up to, and what it gives at the end of the stream; or
+/// what a `Drain` does once everything has gone.
+#[derive(Debug)]
+pub(super) enum OpMode {
+    /// As the kind says (`readline()`: up to `\n`; at the end what is left, maybe `b""`).
+    Plain,
+    /// `__anext__` (`async for line in stream`): as `readline()`, but the end of the stream
+    /// (`b""`) is StopAsyncIteration.
+    Lines,
+    /// `readuntil(separator)`: up to the separator; at the end IncompleteReadError.
+    Until(Vec<u8>),
+    /// `write_eof()`'s background drain: then shuts down the sending side.
+    WriteEof,
 }
 
 /// Receives towards `n` buffered bytes for `read(n)` and `readinto`, as MicroPython's stream
@@ -578,13 +811,17 @@ enum Outcome {
 /// up it finds the end, or the reset, which fails the whole read as it does MicroPython's (the
 /// bytes it had gathered are dropped). TLS takes what is buffered, or else the first bytes
 /// decrypted.
-fn fill_towards(conn: &mut Conn, n: usize) -> Result<Option<Interest>, StreamError> {
+/// Meeting the end of the stream sets `eof`.
+fn fill_towards(conn: &mut Conn, n: usize, eof: &Cell<bool>) -> Result<Option<Interest>, StreamError> {
     if conn.is_tls() && !conn.buffered().is_empty() {
         return Ok(None);
     }
     while conn.buffered().len() < n {
         match conn.fill_upto(n - conn.buffered().len())? {
-            Step::Ready(0) => break,
+            Step::Ready(0) => {
+                eof.set(true);
+                break;
+            }
             Step::Ready(_) if conn.is_tls() => break,
             Step::Ready(_) => {}
             Step::Blocked(i) if conn.buffered().is_empty() => return Ok(Some(i)),
@@ -597,13 +834,14 @@ fn fill_towards(conn: &mut Conn, n: usize) -> Result<Option<Interest>, StreamErr
 impl PyStreamOp {
     fn attempt(&self, conn: &mut Conn, vm: &VirtualMachine) -> Result<Outcome, StreamError> {
         let bytes = |v: Vec<u8>| Outcome::Done(vm.ctx.new_bytes(v).into());
+        let eof = &self.stream.eof;
         match &self.kind {
             OpKind::Read(n) | OpKind::ReadExactly(n) if self.stream.text && *n > 0 => {
-                text_read(conn, *n, matches!(self.kind, OpKind::ReadExactly(_)), vm)
+                text_read(conn, *n, matches!(self.kind, OpKind::ReadExactly(_)), eof, vm)
             }
             OpKind::Read(0) if self.stream.text => Ok(Outcome::Done(vm.ctx.new_str("").into())),
             OpKind::Read(0) => Ok(bytes(Vec::new())),
-            OpKind::Read(n) => match fill_towards(conn, *n)? {
+            OpKind::Read(n) => match fill_towards(conn, *n, eof)? {
                 Some(i) => Ok(Outcome::Wait(i)),
                 None => Ok(bytes(conn.take(*n))),
             },
@@ -613,7 +851,10 @@ impl PyStreamOp {
                 let before = if self.attempted.replace(true) { conn.buffered().len() } else { 0 };
                 let blocked = loop {
                     match conn.fill()? {
-                        Step::Ready(0) => break None,
+                        Step::Ready(0) => {
+                            eof.set(true);
+                            break None;
+                        }
                         Step::Ready(_) => {}
                         Step::Blocked(i) => break Some(i),
                     }
@@ -630,7 +871,7 @@ impl PyStreamOp {
                 };
                 let want = mem.with_ref(|dst| dst.len());
                 if want > 0
-                    && let Some(i) = fill_towards(conn, want)?
+                    && let Some(i) = fill_towards(conn, want, eof)?
                 {
                     return Ok(Outcome::Wait(i));
                 }
@@ -649,6 +890,7 @@ impl PyStreamOp {
                 }
                 match conn.fill_upto(n - have)? {
                     Step::Ready(0) => {
+                        eof.set(true);
                         conn.consume(have);
                         return Ok(Outcome::Done(vm.ctx.none()));
                     }
@@ -657,14 +899,26 @@ impl PyStreamOp {
                 }
             },
             OpKind::ReadLine => {
+                let sep: &[u8] = match &self.mode {
+                    OpMode::Until(sep) => sep,
+                    _ => b"\n",
+                };
                 let mut searched = 0;
                 loop {
-                    if let Some(pos) = conn.buffered()[searched..].iter().position(|&b| b == b'\n') {
-                        return Ok(bytes(conn.take(searched + pos + 1)));
+                    if let Some(pos) = conn.buffered()[searched..].windows(sep.len()).position(|w| w == sep) {
+                        return Ok(bytes(conn.take(searched + pos + sep.len())));
                     }
-                    searched = conn.buffered().len();
+                    // A separator may straddle what was there and what comes next.
+                    searched = (conn.buffered().len() + 1).saturating_sub(sep.len());
                     match conn.fill()? {
-                        Step::Ready(0) => return Ok(bytes(conn.take(usize::MAX))),
+                        Step::Ready(0) => {
+                            eof.set(true);
+                            let rest = conn.take(usize::MAX);
+                            return Ok(match self.mode {
+                                OpMode::Until(_) => Outcome::Raise(new_incomplete_read(rest, vm)),
+                                _ => bytes(rest),
+                            });
+                        }
                         Step::Ready(_) => {}
                         Step::Blocked(i) => return Ok(Outcome::Wait(i)),
                     }
@@ -683,7 +937,24 @@ impl IterNext for PyStreamOp {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let stream = &zelf.stream;
         if let Some(object) = &stream.object {
-            return object.step(&zelf.kind, &zelf.object_state, vm);
+            let step = object.step(&zelf.kind, &zelf.object_state, vm)?;
+            return match (&zelf.mode, step) {
+                (OpMode::Lines | OpMode::Until(_), PyIterReturn::StopIteration(Some(line))) => {
+                    let ended = line.downcast_ref::<rustpython_vm::builtins::PyBytes>().is_some_and(|b| !b.as_bytes().ends_with(b"\n"));
+                    if ended {
+                        stream.eof.set(true);
+                    }
+                    match zelf.mode {
+                        OpMode::Lines if ended && line.length(vm)? == 0 => Err(vm.new_exception_empty(vm.ctx.exceptions.stop_async_iteration.to_owned())),
+                        OpMode::Until(_) if ended => {
+                            let partial = ArgBytesLike::try_from_borrowed_object(vm, &line)?.borrow_buf().to_vec();
+                            Err(new_incomplete_read(partial, vm))
+                        }
+                        _ => Ok(PyIterReturn::StopIteration(Some(line))),
+                    }
+                }
+                (_, step) => Ok(step),
+            };
         }
         if zelf.kind.is_read() && !zelf.yielded.replace(true) {
             // MicroPython's reads begin with `yield queue_read(s)`: the task waits for the
@@ -707,7 +978,7 @@ impl IterNext for PyStreamOp {
                     stream.after_send(conn, before);
                     attempt
                 }
-                None if matches!(zelf.kind, OpKind::Close) => Ok(Outcome::Done(vm.ctx.none())),
+                None if matches!(zelf.kind, OpKind::Close) || matches!(zelf.mode, OpMode::WriteEof) => Ok(Outcome::Done(vm.ctx.none())),
                 None => return Err(closed_error(vm)),
             }
         };
@@ -723,6 +994,17 @@ impl IterNext for PyStreamOp {
                 park(stream.token.get(), i, vm)
             }
             (_, Ok(Outcome::Again)) => yield_once(vm),
+            (_, Ok(Outcome::Raise(e))) => Err(e),
+            (OpKind::Drain, Ok(Outcome::Done(_))) if matches!(zelf.mode, OpMode::WriteEof) => {
+                if let Some(conn) = stream.conn.borrow().as_ref() {
+                    sched().io_touched();
+                    conn.shutdown_write().map_err(|e| e.to_pyexception(vm))?;
+                }
+                Ok(PyIterReturn::StopIteration(None))
+            }
+            (OpKind::ReadLine, Ok(Outcome::Done(v))) if matches!(zelf.mode, OpMode::Lines) && v.length(vm)? == 0 => {
+                Err(vm.new_exception_empty(vm.ctx.exceptions.stop_async_iteration.to_owned()))
+            }
             // MicroPython's drain always gives other tasks a turn, even with nothing to send.
             (OpKind::Drain, Ok(Outcome::Done(_))) if !zelf.yielded.replace(true) => yield_once(vm),
             (OpKind::ReadExactly(_), Ok(Outcome::Done(v))) if vm.is_none(&v) => {
@@ -982,7 +1264,28 @@ pub struct PyServer {
     task: RefCell<Option<PyRef<PyTask>>>,
     /// Set by `close()`: the accept task's cancellation is a normal end, not an error.
     closed: Cell<bool>,
+    /// The listening address (`sockets[0].getsockname()`, useful after binding port 0).
+    local: Option<SocketAddr>,
+    /// The task awaiting `serve_forever()` (one at most), woken by `close()`.
+    forever: RefCell<WaitQueue<PyRef<PyTask>>>,
+    /// `serve_forever()` is being awaited.
+    forever_awaited: Cell<bool>,
 }
+
+/// How a task parked in `serve_forever()` leaves the server's queue when cancelled.
+static FOREVER_SITE: WaitSite = WaitSite { what: "Server.serve_forever", remove: forever_remove, give_back: forever_give_back };
+
+/// [`WaitSite::remove`] for `serve_forever()`.
+fn forever_remove(obj: &rustpython_vm::PyObject, key: WaitKey) {
+    if let Some(server) = obj.downcast_ref::<PyServer>() {
+        // Dropped after the borrow ends: dropping an object can run code.
+        let removed = server.forever.borrow_mut().remove(key);
+        drop(removed);
+    }
+}
+
+/// [`WaitSite::give_back`] for `serve_forever()`: never recorded (a woken task is plainly ready).
+fn forever_give_back(_obj: &rustpython_vm::PyObject, _sched: &Scheduler) {}
 
 impl PyServer {
     fn close_listener(&self) {
@@ -1015,25 +1318,259 @@ impl PyServer {
     }
 }
 
+/// `<Server sockets=(...)>`, as CPython shows it.
+impl Representable for PyServer {
+    fn repr_str(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<String> {
+        let sockets = PyServer::sockets(zelf, vm);
+        Ok(format!("<Server sockets={}>", sockets.as_object().repr(vm)?.to_string_lossy()))
+    }
+}
+
+/// CPython's `TransportSocket`: a view of the server's listening socket, which stays the
+/// server's (no `close`, no I/O).
+#[pyclass(module = "asyncio", name = "TransportSocket")]
+#[derive(Debug, PyPayload)]
+pub struct PyTransportSocket {
+    server: PyRef<PyServer>,
+}
+
+impl PyTransportSocket {
+    /// The listening address, or EBADF once the server closed it.
+    fn local(&self, vm: &VirtualMachine) -> PyResult<SocketAddr> {
+        match (self.server.listener.borrow().as_ref(), self.server.local) {
+            (Some(_), Some(addr)) => Ok(addr),
+            _ => Err(closed_error(vm)),
+        }
+    }
+}
+
+#[pyclass(with(Representable))]
+impl PyTransportSocket {
+    /// The address the server listens on, `(host, port)` (four items for IPv6).
+    #[pymethod]
+    fn getsockname(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        Ok(addr_to_py(Some(zelf.local(vm)?), vm))
+    }
+
+    /// The descriptor, -1 once the server is closed.
+    #[pymethod]
+    fn fileno(zelf: &Py<Self>) -> i32 {
+        zelf.server.listener.borrow().as_ref().map_or(-1, |l| l.as_raw_fd())
+    }
+
+    /// `AF_INET` or `AF_INET6`.
+    #[pygetset]
+    fn family(zelf: &Py<Self>) -> i32 {
+        match zelf.server.local {
+            Some(SocketAddr::V6(_)) => libc::AF_INET6,
+            _ => libc::AF_INET,
+        }
+    }
+
+    /// `SOCK_STREAM`.
+    #[pygetset(name = "type")]
+    fn sock_type(_zelf: &Py<Self>) -> i32 {
+        libc::SOCK_STREAM
+    }
+
+    /// `IPPROTO_TCP`.
+    #[pygetset]
+    fn proto(_zelf: &Py<Self>) -> i32 {
+        libc::IPPROTO_TCP
+    }
+}
+
+/// `<asyncio.TransportSocket fd=6, family=2, type=1, proto=6, laddr=('127.0.0.1', 8000)>`.
+impl Representable for PyTransportSocket {
+    fn repr_str(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<String> {
+        let mut s = format!(
+            "<asyncio.TransportSocket fd={}, family={}, type={}, proto={}",
+            PyTransportSocket::fileno(zelf),
+            PyTransportSocket::family(zelf),
+            libc::SOCK_STREAM,
+            libc::IPPROTO_TCP
+        );
+        if let Ok(addr) = zelf.local(vm) {
+            s.push_str(&format!(", laddr={}", addr_to_py(Some(addr), vm).repr(vm)?.to_string_lossy()));
+        }
+        s.push('>');
+        Ok(s)
+    }
+}
+
+/// An awaitable that yields to the loop once and finishes with None (`start_serving()`).
+#[pyclass(module = "asyncio", name = "yield_once")]
+#[derive(Debug, PyPayload)]
+pub struct PyYieldOnce {
+    yielded: Cell<bool>,
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyYieldOnce {}
+
+impl SelfIter for PyYieldOnce {}
+
+impl IterNext for PyYieldOnce {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
+        if zelf.yielded.replace(true) {
+            return Ok(PyIterReturn::StopIteration(None));
+        }
+        yield_once(vm)
+    }
+}
+
+/// Where a `serve_forever()` stands.
+#[derive(Debug, Clone, Copy)]
+enum Forever {
+    /// Not awaited yet.
+    Start,
+    /// Parked in the server's queue under this key until `close()`.
+    Waiting(WaitKey),
+    /// Raised.
+    Done,
+}
+
+/// The awaitable `Server.serve_forever()` returns (CPython's coroutine).
+#[pyclass(module = "asyncio", name = "serve_forever")]
+#[derive(Debug, PyPayload)]
+pub struct PyServeForever {
+    server: PyRef<PyServer>,
+    phase: Cell<Forever>,
+}
+
+impl PyServeForever {
+    /// Parks the running task in the server's queue.
+    fn park(&self, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        let cur = current_task(vm)?;
+        let key = self.server.forever.borrow_mut().push_back(cur.clone());
+        cur.set_wait(Wait::Site(self.server.clone().into(), key, &FOREVER_SITE));
+        self.phase.set(Forever::Waiting(key));
+        Ok(PyIterReturn::Return(vm.ctx.none()))
+    }
+
+    /// Leaves: the server is no longer awaited.
+    fn finish(&self) {
+        self.phase.set(Forever::Done);
+        self.server.forever_awaited.set(false);
+    }
+}
+
+#[pyclass(with(IterNext, Iterable))]
+impl PyServeForever {
+    /// Cancellation (or anything else thrown in) leaves the queue; a CancelledError closes
+    /// the server, as CPython's does. The exception goes on.
+    #[pymethod]
+    fn throw(zelf: &Py<Self>, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<()> {
+        let exc = thrown(typ, val, tb, vm);
+        if let Forever::Waiting(key) = zelf.phase.get() {
+            forever_remove(zelf.server.as_object(), key);
+            zelf.finish();
+            if exc.fast_isinstance(&super::cancelled_error_type(vm)) {
+                PyServer::close(&zelf.server, vm)?;
+            }
+        }
+        Err(exc)
+    }
+}
+
+impl SelfIter for PyServeForever {}
+
+impl IterNext for PyServeForever {
+    fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
+        crate::asyncio::fastpath::AwaitWrapper::release_spare();
+        let server = &zelf.server;
+        match zelf.phase.get() {
+            Forever::Start => {
+                if server.forever_awaited.get() {
+                    let repr = server.as_object().repr(vm)?;
+                    return Err(vm.new_runtime_error(format!("server {} is already being awaited on serve_forever()", repr.to_string_lossy())));
+                }
+                if server.closed.get() {
+                    let repr = server.as_object().repr(vm)?;
+                    return Err(vm.new_runtime_error(format!("server {} is closed", repr.to_string_lossy())));
+                }
+                let parked = zelf.park(vm)?;
+                server.forever_awaited.set(true);
+                Ok(parked)
+            }
+            // Woken: by `close()`, which CPython reports with CancelledError.
+            Forever::Waiting(_) if server.closed.get() => {
+                zelf.finish();
+                Err(super::new_cancelled_error(vm))
+            }
+            Forever::Waiting(key) => {
+                // Woken by something else: wait on.
+                forever_remove(server.as_object(), key);
+                zelf.park(vm)
+            }
+            Forever::Done => Err(vm.new_runtime_error("cannot reuse already awaited coroutine")),
+        }
+    }
+}
+
 impl Drop for PyServer {
     fn drop(&mut self) {
         self.close_listener();
     }
 }
 
-#[pyclass]
+#[pyclass(with(Representable))]
 impl PyServer {
     /// Stops accepting: cancels the accept task and closes the listening socket at once.
-    /// Connections already accepted go on.
+    /// Connections already accepted go on. A task awaiting `serve_forever()` gets
+    /// CancelledError, as CPython's does.
     #[pymethod]
     fn close(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<()> {
         zelf.closed.set(true);
         zelf.close_listener();
+        let forever: Vec<_> = zelf.forever.borrow_mut().take_all().collect();
+        for task in forever {
+            sched().push_ready(task);
+        }
         let task = zelf.task.borrow().clone();
         if let Some(task) = task {
             PyTask::cancel_task(&task, vm)?;
         }
         Ok(())
+    }
+
+    /// CPython's `sockets`: a tuple with the listening socket (a `TransportSocket` with
+    /// `getsockname()`, `fileno()`, `family`, `type`, `proto`), empty once closed.
+    #[pygetset]
+    fn sockets(zelf: &Py<Self>, vm: &VirtualMachine) -> rustpython_vm::builtins::PyTupleRef {
+        if zelf.listener.borrow().is_none() {
+            return vm.ctx.empty_tuple.clone();
+        }
+        let sock = PyTransportSocket { server: zelf.to_owned() }.into_ref(&vm.ctx);
+        vm.new_tuple((sock,))
+    }
+
+    /// True until `close()`: the server accepts from the start.
+    #[pymethod]
+    fn is_serving(zelf: &Py<Self>) -> bool {
+        !zelf.closed.get() && zelf.listener.borrow().is_some()
+    }
+
+    /// The running loop, as CPython's `get_loop()`.
+    #[pymethod]
+    fn get_loop(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        super::loop_object(vm)
+    }
+
+    /// CPython's `start_serving()`: the server serves already; yields to the loop once, as
+    /// CPython's does.
+    #[pymethod]
+    fn start_serving(_zelf: &Py<Self>, vm: &VirtualMachine) -> PyRef<PyYieldOnce> {
+        PyYieldOnce { yielded: Cell::new(false) }.into_ref(&vm.ctx)
+    }
+
+    /// CPython's `serve_forever()`: waits until the server is closed, then raises
+    /// CancelledError; cancelled, it closes the server. RuntimeError if the server is closed
+    /// or another task awaits it already.
+    #[pymethod]
+    fn serve_forever(zelf: &Py<Self>, vm: &VirtualMachine) -> PyRef<PyServeForever> {
+        PyServeForever { server: zelf.to_owned(), phase: Cell::new(Forever::Start) }.into_ref(&vm.ctx)
     }
 
     /// Waits for the accept task to end.
@@ -1165,6 +1702,7 @@ impl IterNext for PyStartServer {
         let addrs = resolve(&zelf.host, zelf.port, true, vm)?;
         let listener = net::listen(addrs[0], zelf.backlog).map_err(|e| e.to_pyexception(vm))?;
         let token = register(listener.as_raw_fd(), vm)?;
+        let local = listener.local_addr().ok().and_then(|a| a.as_socket());
         let server = PyServer {
             listener: RefCell::new(Some(listener)),
             token: Cell::new(token),
@@ -1172,6 +1710,9 @@ impl IterNext for PyStartServer {
             tls: zelf.tls.clone(),
             task: RefCell::new(None),
             closed: Cell::new(false),
+            local,
+            forever: RefCell::new(WaitQueue::new()),
+            forever_awaited: Cell::new(false),
         }
         .into_ref(&vm.ctx);
         let serve = PyServe { server: server.clone(), polled: Cell::new(false), drained_at: Cell::new(None) }.into_ref(&vm.ctx);
@@ -1231,6 +1772,9 @@ pub(crate) fn init_types(vm: &VirtualMachine) {
     init_awaitable::<PyOpenConnection>(vm);
     init_awaitable::<PyServe>(vm);
     init_awaitable::<PyStartServer>(vm);
+    init_awaitable::<PyServeForever>(vm);
+    init_awaitable::<PyYieldOnce>(vm);
+    let _ = PyTransportSocket::make_static_type();
 }
 
 /// The `Stream` type, exported as `Stream`, `StreamReader` and `StreamWriter`.
