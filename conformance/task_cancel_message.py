@@ -26,5 +26,23 @@ async def main():
     except asyncio.CancelledError as e:
         print("again:", e.args)
 
+
+
+async def await_after_result():
+    t = asyncio.create_task(work())
+    await asyncio.sleep(0)
+    t.cancel("m1")
+    await asyncio.wait([t])
+    try:
+        t.result()
+    except asyncio.CancelledError as e:
+        print("result() first:", e.args)
+    try:
+        await t
+    except asyncio.CancelledError as e:
+        print("await after:", e.args)
+
+
 asyncio.run(main())
+asyncio.run(await_after_result())
 print("done")

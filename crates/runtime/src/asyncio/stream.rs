@@ -571,7 +571,13 @@ impl PyStream {
         match flushed {
             Step::Ready(()) => {
                 sched().io_touched();
-                zelf.with_conn(vm, |c| c.shutdown_write())?.map_err(|e| e.to_pyexception(vm))
+                match zelf.with_conn(vm, |c| c.shutdown_write())? {
+                    // The peer is gone (reset, or never there): nothing is left to end, and
+                    // CPython's write_eof on such a connection returns quietly too.
+                    Err(e) if matches!(e.raw_os_error(), Some(libc::ENOTCONN | libc::EPIPE | libc::ECONNRESET)) => Ok(()),
+                    Err(e) => Err(e.to_pyexception(vm)),
+                    Ok(()) => Ok(()),
+                }
             }
             Step::Blocked(_) => {
                 let drain = PyStream::op_mode(zelf, OpKind::Drain, OpMode::WriteEof, vm);

@@ -370,9 +370,12 @@ impl PyTask {
     /// The outcome of a finished task, marking it retrieved: its value, or its exception raised.
     pub(crate) fn take_result(&self, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
         self.retrieved.set(true);
-        self.cancel_error_given.set(true);
+        let given = self.cancel_error_given.replace(true);
         match &*self.state.borrow() {
             TaskState::Done(Ok(v)) => Ok(v.clone()),
+            // A cancelled task's CancelledError, with its message, is handed out once (see
+            // `cancel_error_given`).
+            TaskState::Done(Err(e)) if given && super::core::is_cancelled(e, vm) => Err(super::new_cancelled_error(vm)),
             TaskState::Done(Err(e)) => Err(e.clone()),
             TaskState::Pending => Err(vm.new_runtime_error("task not done")),
         }
