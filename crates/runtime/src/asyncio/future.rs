@@ -385,15 +385,51 @@ pub(crate) fn loop_call_soon(args: FuncArgs, vm: &VirtualMachine) -> PyResult<Py
 }
 
 /// `loop.time()`: the scheduler's clock in seconds, the clock `call_at`, `call_later` and
-/// `sleep` use.
+/// `sleep` use, read as `time.monotonic()` reads (CPython's loop clock is `time.monotonic()`, and
+/// programs mix the two: `loop.call_at(time.monotonic() + 5, ...)`).
 pub(crate) fn loop_time() -> f64 {
-    sched().read_us() as f64 / 1e6
+    seconds(sched().read_us())
+}
+
+thread_local! {
+    /// `time.monotonic()` minus the scheduler's clock, in whole microseconds, taken when the
+    /// loop's clock is first read as seconds. Under virtual time the loop's clock then runs on
+    /// from the same point.
+    static CLOCK_OFFSET_US: Cell<Option<i128>> = const { Cell::new(None) };
+}
+
+/// The scheduler's microseconds `us` as seconds on `time.monotonic()`'s scale.
+fn seconds(us: u64) -> f64 {
+    (i128::from(us) + clock_offset_us()) as f64 / 1e6
+}
+
+/// The scheduler's microseconds at `when`, seconds on `time.monotonic()`'s scale.
+fn microseconds(when: f64) -> u64 {
+    if when.is_nan() {
+        return 0;
+    }
+    (when * 1e6 - clock_offset_us() as f64).round().clamp(0.0, u64::MAX as f64 / 2.0) as u64
+}
+
+fn clock_offset_us() -> i128 {
+    CLOCK_OFFSET_US.with(|cell| {
+        if let Some(offset) = cell.get() {
+            return offset;
+        }
+        let mut now = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: `now` is a valid timespec for the call to fill.
+        let ok = unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut now) } == 0;
+        let monotonic_us = if ok { i128::from(now.tv_sec) * 1_000_000 + i128::from(now.tv_nsec) / 1000 } else { 0 };
+        let offset = monotonic_us - i128::from(sched().read_us());
+        cell.set(Some(offset));
+        offset
+    })
 }
 
 /// `loop.call_later(delay, callback, *args, context=None)`: `call_at(time() + delay, ...)`.
 pub(crate) fn loop_call_later(args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<PyHandle>> {
     let (fixed, callback, rest) = callback_args("call_later", &["delay"], args, vm)?;
-    let now: PyObjectRef = vm.ctx.new_float(sched().now_us() as f64 / 1e6).into();
+    let now: PyObjectRef = vm.ctx.new_float(seconds(sched().now_us())).into();
     if vm.is_none(&fixed[0]) {
         return Err(vm.new_type_error("delay must not be None"));
     }
@@ -414,7 +450,7 @@ fn call_at_time(when: PyObjectRef, callback: PyObjectRef, args: Vec<PyObjectRef>
     }
     let when = when.try_float(vm)?.to_f64();
     check_open(vm)?;
-    let deadline = if when.is_nan() { 0 } else { (when * 1e6).round().clamp(0.0, u64::MAX as f64 / 2.0) as u64 };
+    let deadline = microseconds(when);
     let in_future = deadline > sched().now_us();
     let timer = TimerPart { when, key: Cell::new(None), helper_id: Cell::new(0), expired: Cell::new(in_future) };
     let handle: PyObjectRef = PyTimerHandle(PyHandle::new(callback, args, Some(timer))).into_ref(&vm.ctx).into();
