@@ -353,10 +353,54 @@ pub(crate) fn install_module_getattr(vm: &VirtualMachine) {
 fn module_getattro(obj: &PyObject, name: &Py<PyStr>, vm: &VirtualMachine) -> PyResult {
     if let Some(module) = obj.downcast_ref_if_exact::<PyModule>(vm)
         && !name.as_bytes().starts_with(b"__")
-        && let Some(value) = module.dict().get_item_opt(name, vm)?
     {
-        return Ok(value);
+        if let Some(value) = module.dict().get_item_opt(name, vm)? {
+            return Ok(value);
+        }
+        let lazy = LAZY_NAMES.with(|lazy| lazy.borrow().as_ref().filter(|l| l.module.is(obj)).map(|l| (l.names, l.load)));
+        if let Some((names, load)) = lazy
+            && names.iter().any(|n| name.as_bytes() == n.as_bytes())
+        {
+            return load(name, vm);
+        }
     }
     let vm_getattro = VM_MODULE_GETATTRO.get().expect("set before the slot is replaced");
     vm_getattro(obj, name, vm)
+}
+
+/// Names a module gives on first use (see [`set_lazy_names`]).
+struct LazyNames {
+    module: PyObjectRef,
+    names: &'static [&'static str],
+    load: fn(&Py<PyStr>, &VirtualMachine) -> PyResult,
+}
+
+thread_local! {
+    static LAZY_NAMES: std::cell::RefCell<Option<LazyNames>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Has `module.name`, for `name` in `names` and missing from the module's dict, call `load`
+/// (asyncio's CPython names, loaded on first use). Done in the module type's getattro, not by a
+/// `__getattr__` in the module's dict, which would stop the VM from specializing every other
+/// attribute load of the module. False when that getattro is not installed (the caller then
+/// falls back to a `__getattr__`).
+pub(crate) fn set_lazy_names(
+    module: &PyObject,
+    names: &'static [&'static str],
+    load: fn(&Py<PyStr>, &VirtualMachine) -> PyResult,
+    vm: &VirtualMachine,
+) -> bool {
+    let slot = vm.ctx.types.module_type.slots.getattro.load();
+    let installed = slot.is_some_and(|f| f as usize == module_getattro as Getattro as usize);
+    if installed {
+        let old = LAZY_NAMES.with(|lazy| lazy.borrow_mut().replace(LazyNames { module: module.to_owned(), names, load }));
+        drop(old);
+    }
+    installed
+}
+
+/// Forgets the lazy names (with the interpreter they belong to).
+pub(crate) fn forget_lazy_names() {
+    let old = LAZY_NAMES.with(|lazy| lazy.borrow_mut().take());
+    drop(old);
 }

@@ -48,6 +48,7 @@ pub(crate) use funcs::PySleep;
 pub(crate) fn forget_shared_objects() {
     PySleep::forget_shared();
     fastpath::AwaitWrapper::forget_spare();
+    fastpath::forget_lazy_names();
     future::set_loop_closed(false);
 }
 
@@ -391,11 +392,13 @@ mod _asyncio_native {
         "wait",
     ];
 
-    /// The module's `__getattr__` (PEP 562): the first use of one of [`CPYTHON_NAMES`] loads
+    /// Gives one of [`CPYTHON_NAMES`], missing from the module: the first use loads
     /// `asyncio._cpython` and keeps the name in the module, so MicroPython programs never load
-    /// it; any other missing name is the usual AttributeError.
-    #[pyfunction(name = "__getattr__")]
-    fn module_getattr(name: rustpython_vm::builtins::PyStrRef, vm: &VirtualMachine) -> PyResult {
+    /// it. Called by the module type's getattro on a miss ([`super::fastpath::set_lazy_names`]),
+    /// or as the module's `__getattr__` (PEP 562) where that getattro is not installed: a
+    /// `__getattr__` in the module's dict stops the VM from specializing `asyncio.sleep` loads,
+    /// which costs a task switch 150 instructions.
+    fn load_lazy_name(name: &Py<rustpython_vm::builtins::PyStr>, vm: &VirtualMachine) -> PyResult {
         let wanted = name.to_str().unwrap_or_default();
         if !CPYTHON_NAMES.contains(&wanted) {
             return Err(vm.new_attribute_error(format!("module 'asyncio' has no attribute '{wanted}'")));
@@ -404,9 +407,14 @@ mod _asyncio_native {
         // taken from sys.modules.
         let package = vm.import("asyncio._cpython", 0)?;
         let api = vm.sys_module.get_attr("modules", vm)?.get_item("asyncio._cpython", vm)?;
-        let value = api.get_attr(&name, vm)?;
-        package.set_attr(&name, value.clone(), vm)?;
+        let value = api.get_attr(name, vm)?;
+        package.set_attr(name, value.clone(), vm)?;
         Ok(value)
+    }
+
+    /// The module's `__getattr__`, where the module type's getattro is the VM's own.
+    fn module_getattr(name: rustpython_vm::builtins::PyStrRef, vm: &VirtualMachine) -> PyResult {
+        load_lazy_name(&name, vm)
     }
 
     /// Connects to `host`:`port` (TLS with `ssl`) and returns `(reader, writer)`: one Stream
@@ -786,6 +794,10 @@ mod _asyncio_native {
         for (name, params, body) in fast {
             let function = super::fastpath::FastFunction::new_ref(name, params, 1, body, vm);
             rustpython_vm::AsObject::as_object(module).set_attr(name, function, vm)?;
+        }
+        if !super::fastpath::set_lazy_names(rustpython_vm::AsObject::as_object(module), CPYTHON_NAMES, load_lazy_name, vm) {
+            let getattr = vm.new_function("__getattr__", module_getattr);
+            rustpython_vm::AsObject::as_object(module).set_attr("__getattr__", getattr, vm)?;
         }
         // A package, as MicroPython's asyncio is: `import asyncio.stream` finds the frozen
         // submodules in python-lib/asyncio/, which re-export from here.
