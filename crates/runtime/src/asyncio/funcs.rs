@@ -465,11 +465,15 @@ pub struct PyGather {
     return_exceptions: bool,
     /// Set by the first step.
     state: RefCell<Option<Rc<GatherState>>>,
+    /// CPython's `cancel()` was called: the gather ends with CancelledError even where
+    /// `return_exceptions` would list its children's.
+    cancel_requested: Cell<bool>,
 }
 
 impl PyGather {
     pub fn new(aws: Vec<PyObjectRef>, return_exceptions: bool, vm: &VirtualMachine) -> PyResult<PyRef<Self>> {
-        Ok(PyGather { aws: RefCell::new(Some(aws)), return_exceptions, state: RefCell::new(None) }.into_ref(&vm.ctx))
+        Ok(PyGather { aws: RefCell::new(Some(aws)), return_exceptions, state: RefCell::new(None), cancel_requested: Cell::new(false) }
+            .into_ref(&vm.ctx))
     }
 
     /// The first step: promotes the awaitables to tasks and listens for their ends.
@@ -516,6 +520,33 @@ impl PyGather {
 
 #[pyclass(with(IterNext, Iterable))]
 impl PyGather {
+    /// CPython's `gather(...).cancel(msg=None)`: cancels the gathered work, so that awaiting the
+    /// gather raises CancelledError once the children have ended, as CPython's does. Awaited
+    /// already, it cancels the children still running; not awaited yet, it makes tasks of its
+    /// awaitables (CPython's gather made them when it was called) and cancels them. False when
+    /// the gather has finished.
+    #[pymethod]
+    fn cancel(zelf: &Py<Self>, msg: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<bool> {
+        let msg = msg.into_option().filter(|m| !vm.is_none(m));
+        let state = zelf.state.borrow().clone();
+        let children: Vec<PyRef<PyTask>> = match state {
+            Some(state) if state.waiting.get() => state.pending_children(),
+            Some(_) => return Ok(false),
+            None => {
+                let aws = zelf.aws.borrow_mut().take();
+                let Some(aws) = aws else { return Ok(false) };
+                let tasks = aws.into_iter().map(|aw| promote_to_task(aw, vm)).collect::<PyResult<Vec<_>>>()?;
+                *zelf.aws.borrow_mut() = Some(tasks.iter().map(|t| t.clone().into()).collect());
+                tasks
+            }
+        };
+        zelf.cancel_requested.set(true);
+        for child in &children {
+            PyTask::cancel_with(child, msg.clone(), vm)?;
+        }
+        Ok(true)
+    }
+
     /// Raises `exc` into the gather: a CancelledError cancels the children still running.
     #[pymethod]
     fn throw(zelf: &Py<Self>, typ: PyObjectRef, val: OptionalArg, tb: OptionalArg, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
@@ -539,9 +570,13 @@ impl IterNext for PyGather {
     fn next(zelf: &Py<Self>, vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
         let state = zelf.state.borrow().clone();
-        match state {
+        let outcome = match state {
             None => zelf.start(vm),
             Some(state) => state.finish(false, vm),
+        };
+        match outcome {
+            Ok(PyIterReturn::StopIteration(_)) if zelf.cancel_requested.get() => Err(super::new_cancelled_error(vm)),
+            outcome => outcome,
         }
     }
 }
