@@ -283,12 +283,29 @@ fn vectorcall(
     if names.is_empty() && (zelf.required..=zelf.params.len()).contains(&nargs) {
         return (zelf.body)(&args, vm);
     }
-    let mut keywords = Vec::with_capacity(names.len());
-    for (name, value) in names.iter().zip(&args[nargs..]) {
-        let name = name.downcast_ref::<PyStr>().and_then(|n| n.to_str()).ok_or_else(|| vm.new_type_error("keywords must be strings"))?;
-        keywords.push((name, value.clone()));
-    }
+    let keywords = vector_keywords(names, &args[nargs..], vm)?;
     zelf.invoke(&args[..nargs], &keywords, vm)
+}
+
+/// The keyword arguments of a vectorcall: `names` paired with the values after the
+/// positional ones.
+pub(crate) fn vector_keywords<'a>(names: &'a [PyObjectRef], values: &[PyObjectRef], vm: &VirtualMachine) -> PyResult<Vec<(&'a str, PyObjectRef)>> {
+    names
+        .iter()
+        .zip(values)
+        .map(|(name, value)| {
+            let name = name.downcast_ref::<PyStr>().and_then(|n| n.to_str()).ok_or_else(|| vm.new_type_error("keywords must be strings"))?;
+            Ok((name, value.clone()))
+        })
+        .collect()
+}
+
+/// The keyword arguments of a `FuncArgs` call, as [`vector_keywords`] gives them.
+pub(crate) fn args_keywords<'a>(args: &'a FuncArgs, vm: &VirtualMachine) -> PyResult<Vec<(&'a str, PyObjectRef)>> {
+    args.kwargs
+        .iter()
+        .map(|(k, v)| Ok((k.as_str().map_err(|_| vm.new_type_error("keywords must be strings"))?, v.clone())))
+        .collect()
 }
 
 #[pyclass(with(Callable, Representable))]
@@ -302,11 +319,7 @@ impl FastFunction {
 impl Callable for FastFunction {
     type Args = FuncArgs;
     fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        let keywords = args
-            .kwargs
-            .iter()
-            .map(|(k, v)| Ok((k.as_str().map_err(|_| vm.new_type_error("keywords must be strings"))?, v.clone())))
-            .collect::<PyResult<Vec<(&str, PyObjectRef)>>>()?;
+        let keywords = args_keywords(&args, vm)?;
         zelf.invoke(&args.args, &keywords, vm)
     }
 }

@@ -41,7 +41,7 @@ use std::collections::VecDeque;
 use microloop_core::{WaitKey, WaitQueue};
 use rustpython_vm::{
     AsObject, Py, PyObject, PyObjectRef, PyPayload, PyRef, PyResult, VirtualMachine,
-    builtins::{PyBaseExceptionRef, PyBoundMethod, PyGenericAlias, PyInt, PyList, PyStr, PyType, PyTypeRef},
+    builtins::{PyBaseExceptionRef, PyBoundMethod, PyGenericAlias, PyInt, PyList, PyType, PyTypeRef},
     class::PyClassImpl,
     function::{FuncArgs, OptionalArg, PySetterValue},
     protocol::PyIterReturn,
@@ -958,11 +958,7 @@ fn method_vectorcall(
         let queue = method.receiver(&args[0], vm)?;
         return (method.body)(queue, &args[1..nargs], vm);
     }
-    let mut keywords = Vec::with_capacity(names.len());
-    for (name, value) in names.iter().zip(&args[nargs..]) {
-        let name = name.downcast_ref::<PyStr>().and_then(|n| n.to_str()).ok_or_else(|| vm.new_type_error("keywords must be strings"))?;
-        keywords.push((name, value.clone()));
-    }
+    let keywords = super::fastpath::vector_keywords(names, &args[nargs..], vm)?;
     method.invoke(&args[..nargs], &keywords, vm)
 }
 
@@ -990,11 +986,7 @@ impl QueueMethod {
 impl Callable for QueueMethod {
     type Args = FuncArgs;
     fn call(zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult {
-        let keywords = args
-            .kwargs
-            .iter()
-            .map(|(k, v)| Ok((k.as_str().map_err(|_| vm.new_type_error("keywords must be strings"))?, v.clone())))
-            .collect::<PyResult<Vec<(&str, PyObjectRef)>>>()?;
+        let keywords = super::fastpath::args_keywords(&args, vm)?;
         zelf.invoke(&args.args, &keywords, vm)
     }
 }

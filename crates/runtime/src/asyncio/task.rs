@@ -769,8 +769,7 @@ fn invalid_state(message: &str, vm: &VirtualMachine) -> PyBaseExceptionRef {
 /// Refuses any argument but CPython's keyword `context` (which microloop does not use: it has
 /// no contextvars contexts per callback).
 pub(crate) fn check_context_only(args: &FuncArgs, function: &str, vm: &VirtualMachine) -> PyResult<()> {
-    if let Some(extra) = args.args.first() {
-        let _ = extra;
+    if !args.args.is_empty() {
         return Err(vm.new_type_error(format!("{function}() takes exactly one positional argument")));
     }
     if let Some(name) = args.kwargs.keys().find(|k| k.as_str() != Ok("context")) {
