@@ -3693,6 +3693,9 @@ impl ExecutingFrame<'_> {
             #[cold]
             #[inline(never)]
             fn eval_breaker_work(vm: &VirtualMachine) -> PyResult<()> {
+                // microloop: green threads switch here (see `signal::check_switch`).
+                #[cfg(not(feature = "threading"))]
+                crate::signal::check_switch(vm)?;
                 vm.check_signals()?;
                 // Run a scheduled automatic collection here — a safepoint with
                 // no interpreter locks held — instead of synchronously inside

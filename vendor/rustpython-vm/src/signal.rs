@@ -20,6 +20,8 @@ bitflagset::bitflag! {
     #[repr(u8)]
     enum EvalBreakerFlag {
         Signal = 0,
+        /// microloop: the embedder asked the running green thread to let the others run.
+        Switch = 1,
     }
 }
 
@@ -91,6 +93,40 @@ pub fn check_signals(vm: &VirtualMachine) -> PyResult<()> {
     }
 
     trigger_signals(vm)
+}
+
+/// microloop: what the embedder runs when a green thread is asked to let the others run
+/// ([`request_switch`]), at the running thread's next check between instructions.
+#[cfg(not(feature = "threading"))]
+static SWITCH_HOOK: std::sync::OnceLock<fn(&VirtualMachine) -> PyResult<()>> = std::sync::OnceLock::new();
+
+/// microloop: sets the function [`request_switch`] leads to; the first setting stays.
+#[cfg(not(feature = "threading"))]
+pub fn set_switch_hook(hook: fn(&VirtualMachine) -> PyResult<()>) {
+    let _ = SWITCH_HOOK.set(hook);
+}
+
+/// microloop: asks the running green thread to call the switch hook at its next check between
+/// instructions. Lock-free, so another OS thread (a time-slice timer) may call it.
+#[cfg(not(feature = "threading"))]
+pub fn request_switch() {
+    EVAL_BREAKER.insert(EvalBreakerFlag::Switch);
+}
+
+/// microloop: the switch check of the dispatch loop, between two instructions (never inside a
+/// native function that checks for signals: it may hold a lock another thread would meet). A
+/// requested switch runs the hook; so does a pending signal in a green thread, whose VM has no
+/// handlers: the main thread runs them, so it gets the turn.
+#[cfg(not(feature = "threading"))]
+#[inline]
+pub(crate) fn check_switch(vm: &VirtualMachine) -> PyResult<()> {
+    let Some(hook) = SWITCH_HOOK.get() else { return Ok(()) };
+    if EVAL_BREAKER.remove(EvalBreakerFlag::Switch)
+        || (vm.signal_handlers.get().is_none() && EVAL_BREAKER.contains(&EvalBreakerFlag::Signal))
+    {
+        return hook(vm);
+    }
+    Ok(())
 }
 
 /// microloop: the size of an allocation that took the process past its heap limit, reported by

@@ -2558,6 +2558,16 @@ impl VirtualMachine {
         base + margin
     }
 
+    /// microloop: the soft limit for a stack whose bounds are known (a green thread's), by the
+    /// rule of [`Self::calculate_c_stack_soft_limit`].
+    pub(crate) fn c_stack_soft_limit_for(base: usize, top: usize) -> usize {
+        if cfg!(any(miri, target_env = "musl")) {
+            return 0;
+        }
+        let margin = (Self::STACK_MARGIN_BYTES * 2).min(top.saturating_sub(base) / 2);
+        base + margin
+    }
+
     /// Musl currently reports stack bounds in a way that trips the VM's
     /// native stack guard during frozen stdlib bootstrap, so keep the Python
     /// recursion limit as the only guard there.

@@ -1453,11 +1453,26 @@ impl VirtualMachine {
     /// specific guaranteed behavior.
     #[cfg(feature = "threading")]
     pub fn new_thread(&self) -> ThreadedVirtualMachine {
+        let vm = self.sibling(Self::calculate_c_stack_soft_limit());
+        ThreadedVirtualMachine { vm }
+    }
+
+    /// microloop: a VM for a green thread, a thread of Python code that runs on a stack of its
+    /// own on this OS thread, taking turns with the others (the embedder switches them, each
+    /// switch swapping the OS thread's VM state with [`swap_green_thread_locals`]). It shares
+    /// this VM's interpreter and has its own frames, exception state and recursion count.
+    /// `stack` is the green thread's stack, `(lowest address, highest address)`.
+    pub fn new_green_thread(&self, stack: (usize, usize)) -> Self {
+        self.sibling(Self::c_stack_soft_limit_for(stack.0, stack.1))
+    }
+
+    /// A VM sharing this one's interpreter, with per-thread state of its own.
+    fn sibling(&self, c_stack_soft_limit: usize) -> Self {
         let global_trace = self.state.global_trace_func.lock().clone();
         let global_profile = self.state.global_profile_func.lock().clone();
         let use_tracing = global_trace.is_some() || global_profile.is_some();
 
-        let vm = Self {
+        Self {
             builtins: self.builtins.clone(),
             sys_module: self.sys_module.clone(),
             ctx: self.ctx.clone(),
@@ -1480,7 +1495,7 @@ impl VirtualMachine {
             recursion_depth: Cell::new(0),
             #[cfg(any(miri, target_env = "musl"))]
             native_recursion_depth: Cell::new(0),
-            c_stack_soft_limit: Cell::new(Self::calculate_c_stack_soft_limit()),
+            c_stack_soft_limit: Cell::new(c_stack_soft_limit),
             async_gen_firstiter: RefCell::new(None),
             async_gen_finalizer: RefCell::new(None),
             asyncio_running_loop: RefCell::new(None),
@@ -1491,7 +1506,24 @@ impl VirtualMachine {
             pending_tailcall_owner: core::cell::UnsafeCell::new(None),
             pending_gen_resume: core::cell::UnsafeCell::new(None),
             trampoline_stack: core::cell::UnsafeCell::new(Vec::new()),
-        };
-        ThreadedVirtualMachine { vm }
+        }
     }
+}
+
+/// microloop: the OS thread's record of which VM runs and which frame is on top, kept for a
+/// green thread while another runs (see [`VirtualMachine::new_green_thread`]).
+#[derive(Default)]
+pub struct GreenThreadLocals {
+    vm_stack: Vec<NonNull<VirtualMachine>>,
+    current_frame: usize,
+}
+
+/// microloop: swaps the OS thread's current-VM stack and top-frame pointer with `saved`. An
+/// embedder switching green threads calls it on the way out of one and into the next, so that
+/// each finds its own VM and frame chain; it must not be called while a VM-stack borrow is live.
+pub fn swap_green_thread_locals(saved: &mut GreenThreadLocals) {
+    VM_STACK.with(|vms| core::mem::swap(&mut *vms.borrow_mut(), &mut saved.vm_stack));
+    FRAME_SLOT_CACHE.with(|cache| {
+        saved.current_frame = cache.current_frame.swap(saved.current_frame, Ordering::Relaxed);
+    });
 }
