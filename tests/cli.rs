@@ -337,6 +337,14 @@ fn an_interrupted_script_exits_with_130() {
     );
     assert_eq!(code, Some(130));
     assert!(stderr.ends_with("KeyboardInterrupt: \n"), "{stderr}");
+    // A thread spinning without end, the main thread waiting for a lock only that thread
+    // could release: the signal still reaches the main thread.
+    let (code, stderr) = interrupt_after_first_line(
+        "import _thread\ndef spin():\n    while True:\n        pass\n_thread.start_new_thread(spin, ())\n\
+         lock = _thread.allocate_lock()\nlock.acquire()\nprint('ready'); lock.acquire()\n",
+    );
+    assert_eq!(code, Some(130));
+    assert!(stderr.ends_with("KeyboardInterrupt: \n"), "{stderr}");
     // As on MicroPython, any uncaught KeyboardInterrupt, of a subclass too.
     assert_eq!(microloop_c("raise KeyboardInterrupt").code, Some(130));
     assert_eq!(microloop_c("class K(KeyboardInterrupt): pass\nraise K").code, Some(130));

@@ -197,6 +197,12 @@ impl Reactor {
         self.poll.registry().deregister(&mut SourceFd(&fd))
     }
 
+    /// The selector's own descriptor, readable when a wait would return at once: for waiting on
+    /// the reactor together with other things (`poll(2)` on it and more descriptors).
+    pub fn selector_fd(&self) -> std::os::fd::RawFd {
+        std::os::fd::AsRawFd::as_raw_fd(&self.poll)
+    }
+
     /// True while at least one descriptor is registered.
     pub fn has_registrations(&self) -> bool {
         self.live > 0

@@ -34,6 +34,7 @@ mod host;
 mod mpmods;
 mod output;
 mod pinmods;
+mod threads;
 mod tlsmod;
 pub mod traceback;
 mod value;
@@ -225,6 +226,7 @@ impl RuntimeBuilder {
         let machine = pinmods::machine::module_def(&builder.ctx);
         let pyb = pinmods::pyb::module_def(&builder.ctx);
         let microloop = host::microloop_mod::module_def(&builder.ctx);
+        let thread = threads::module_def(&builder.ctx);
         let interp = builder
             .add_native_modules(&stdlib)
             .add_native_module(asyncio)
@@ -234,6 +236,7 @@ impl RuntimeBuilder {
             .add_native_module(machine)
             .add_native_module(pyb)
             .add_native_module(microloop)
+            .add_native_module(thread)
             .add_frozen_modules(rustpython_pylib::FROZEN_STDLIB)
             .add_frozen_modules(py_freeze!(dir = "../../../python-lib"))
             .build();
@@ -251,6 +254,7 @@ impl RuntimeBuilder {
             let setup = || -> PyResult<()> {
                 asyncio::fastpath::install_module_getattr(vm);
                 mpmods::extend_std_modules(vm)?;
+                threads::install(vm)?;
                 compat::install(vm)?;
                 set_sys_path(vm, &sys_path)?;
                 if let Some(out) = stdout {
@@ -423,6 +427,10 @@ impl Runtime {
     /// Flushes the host's output writers, then turns the run's result into `Ok` or an
     /// [`Error`].
     fn outcome(&self, vm: &VirtualMachine, mut result: PyResult<()>) -> Result<(), Error> {
+        if result.is_ok() {
+            // CPython waits for the threads `threading` started as non-daemons.
+            result = threads::join_non_daemon(vm);
+        }
         self.link.set_running(false);
         for name in ["stdout", "stderr"] {
             if let Ok(out) = vm.sys_module.get_attr(name, vm)
@@ -572,6 +580,7 @@ impl Drop for Runtime {
         // worker waiting for a channel they hold sees it close, a file is flushed and closed.
         self.host_fns.clear();
         self.interp.enter(|vm| {
+            threads::abandon();
             output::release(vm);
             asyncio::Scheduler::uninstall();
             asyncio::forget_shared_objects();

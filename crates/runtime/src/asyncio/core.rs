@@ -290,6 +290,16 @@ impl Scheduler {
     /// clock is moved forward instead of sleeping.
     pub fn block_for(&self, us: u64, vm: &VirtualMachine) -> PyResult<()> {
         let end = self.now_us().saturating_add(us);
+        if crate::threads::in_thread() {
+            // A `_thread` thread sleeps by letting the others run; the loop's sources are the
+            // main thread's to take in.
+            crate::threads::sleep_in_thread(end);
+            return vm.check_signals();
+        }
+        if us == 0 && crate::threads::others_exist() {
+            // `time.sleep(0)`: the other threads get a turn.
+            crate::threads::wait_main(Some(end), None);
+        }
         loop {
             self.sources.handle_pending(self, vm)?;
             let now = self.now_us();
@@ -299,6 +309,11 @@ impl Scheduler {
             let change = self.sources.next_deadline();
             let until = change.map_or(end, |t| t.clamp(now, end));
             if self.clock.is_manual() {
+                if crate::threads::others_exist() {
+                    // Virtual time moves to the first deadline of a thread or of this sleep.
+                    crate::threads::wait_main(Some(until), None);
+                    continue;
+                }
                 self.clock.advance_to(until);
             } else {
                 // Hardware edges and the host's interrupt wake the poller; tasks it wakes run
@@ -323,10 +338,20 @@ impl Scheduler {
     }
 
     /// Waits for I/O or a wake-up. `timeout` None blocks until one arrives.
-    pub(super) fn poll(&self, timeout: Option<Duration>, vm: &VirtualMachine) -> PyResult<()> {
+    pub(super) fn poll(&self, mut timeout: Option<Duration>, vm: &VirtualMachine) -> PyResult<()> {
         if timeout != Some(Duration::ZERO) {
             // About to block: nothing awaited last should be kept alive meanwhile.
             super::fastpath::AwaitWrapper::release_spare();
+            if crate::threads::in_thread() {
+                crate::threads::poll_in_thread(timeout);
+                timeout = Some(Duration::ZERO);
+            } else if crate::threads::others_exist() {
+                // `_thread` threads run while the loop waits; it looks again after each round.
+                let until = timeout.map(|d| self.now_us().saturating_add(d.as_micros() as u64));
+                let fd = self.reactor.borrow().selector_fd();
+                crate::threads::wait_main(until, Some(fd));
+                timeout = Some(Duration::ZERO);
+            }
         }
         let mut events = self.readiness.borrow_mut();
         self.io.polled();
@@ -352,7 +377,12 @@ impl Scheduler {
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
             if !self.queue.borrow().has_due() {
-                if let Some(deadline) = next {
+                if crate::threads::others_exist() {
+                    // `_thread` threads run; the clock moves to the first deadline of theirs or
+                    // the loop's.
+                    let fd = self.reactor.borrow().selector_fd();
+                    crate::threads::wait_main(next, Some(fd));
+                } else if let Some(deadline) = next {
                     clock.advance_to(deadline.max(clock.now_us()));
                 } else {
                     self.poll(None, vm)?;

@@ -678,6 +678,15 @@ mod _asyncio_native {
             super::future::loop_call_soon(args, vm)
         }
 
+        /// CPython's `call_soon_threadsafe(callback, *args, context=None)`, for a `_thread` or
+        /// `threading` thread: those take turns with the loop on its OS thread (see
+        /// `threads.rs`), so the callback is queued as `call_soon` queues it; the loop, waiting
+        /// while the thread ran, looks at its queue again when the thread gives up its turn.
+        #[pymethod]
+        fn call_soon_threadsafe(_zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::future::PyHandle>> {
+            super::future::loop_call_soon(args, vm)
+        }
+
         /// CPython's `call_later(delay, callback, *args, context=None)`: a TimerHandle.
         #[pymethod]
         fn call_later(_zelf: &Py<Self>, args: FuncArgs, vm: &VirtualMachine) -> PyResult<PyRef<super::future::PyHandle>> {
