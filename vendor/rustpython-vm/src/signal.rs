@@ -113,17 +113,22 @@ pub fn request_switch() {
     EVAL_BREAKER.insert(EvalBreakerFlag::Switch);
 }
 
-/// microloop: the switch check of the dispatch loop, between two instructions (never inside a
-/// native function that checks for signals: it may hold a lock another thread would meet). A
-/// requested switch runs the hook; so does a pending signal in a green thread, whose VM has no
-/// handlers: the main thread runs them, so it gets the turn.
+/// microloop: the switch check of the dispatch loop, between two instructions, where no native
+/// function sits below that may hold a VM lock another thread would meet (never inside a native
+/// function's own signal check; see `VirtualMachine::with_switch_point`). A requested switch
+/// runs the hook; so does a pending signal in a green thread, whose VM has no handlers: the
+/// main thread runs them, so it gets the turn. A request made deeper waits until the code is
+/// back at such a point (`VirtualMachine::leave_run_loop`).
 #[cfg(not(feature = "threading"))]
 #[inline]
 pub(crate) fn check_switch(vm: &VirtualMachine) -> PyResult<()> {
     let Some(hook) = SWITCH_HOOK.get() else { return Ok(()) };
-    if EVAL_BREAKER.remove(EvalBreakerFlag::Switch)
-        || (vm.signal_handlers.get().is_none() && EVAL_BREAKER.contains(&EvalBreakerFlag::Signal))
-    {
+    let requested = EVAL_BREAKER.remove(EvalBreakerFlag::Switch);
+    if !vm.at_switch_point() {
+        vm.switch_pending.set(vm.switch_pending.get() || requested);
+        return Ok(());
+    }
+    if requested || (vm.signal_handlers.get().is_none() && EVAL_BREAKER.contains(&EvalBreakerFlag::Signal)) {
         return hook(vm);
     }
     Ok(())
