@@ -40,6 +40,20 @@ while count[0] < 3:
     time.sleep_ms(5)
 print(sorted(results))
 
+# The arguments come as a tuple or a list; anything else, or keywords not in a dict, is a
+# TypeError in the caller. A function that cannot be called fails in the new thread.
+listed = []
+_thread.start_new_thread(lambda *a: listed.append(a), [7, 8])
+for bad in ((work, 5), (work, ("x", 1), [("scale", 2)])):
+    try:
+        _thread.start_new_thread(*bad)
+    except TypeError as e:
+        print("TypeError:", e)
+_thread.start_new_thread(5, ())
+while not listed:
+    time.sleep_ms(1)
+print(listed)
+
 # Idents: an int, the same within a thread, different between threads.
 idents = []
 

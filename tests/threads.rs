@@ -70,3 +70,79 @@ print("main goes on")
         "Traceback (most recent call last):\n  File \"t.py\", line 4, in reader\nOSError: [Errno 2] ENOENT\n"
     );
 }
+
+/// Threads switch only where no native function of the VM sits between the thread's own code
+/// and its start (or a task's step): two threads printing, or stepping one iterator whose
+/// `__getitem__` is Python, never meet a lock the other holds.
+#[test]
+fn threads_switch_only_where_no_native_code_holds_a_lock() {
+    let script = r#"
+import _thread, time
+class Squares:
+    def __getitem__(self, i):
+        if i >= 20000:
+            raise IndexError
+        for _ in range(20):
+            pass
+        return i * i
+shared = iter(Squares())
+done = []
+def consume(tag):
+    n = 0
+    for _ in shared:
+        n += 1
+    for i in range(3000):
+        print(tag, i)
+    done.append(n)
+_thread.start_new_thread(consume, ("A",))
+_thread.start_new_thread(consume, ("B",))
+for i in range(3000):
+    print("M", i)
+while len(done) < 2:
+    time.sleep_ms(1)
+print("taken", sum(done))
+"#;
+    let out = microloop(&["t.py"], &scratch("locks", script));
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    assert_eq!(out.stderr, "");
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(lines.last(), Some(&"taken 20000"));
+    for tag in ["A", "B", "M"] {
+        let mine: Vec<&str> = lines.iter().copied().filter(|l| l.starts_with(&format!("{tag} "))).collect();
+        let want: Vec<String> = (0..3000).map(|i| format!("{tag} {i}")).collect();
+        assert_eq!(mine, want, "{tag}'s lines, in order");
+    }
+    assert_eq!(lines.len(), 9001);
+}
+
+/// A thread may run an asyncio loop of its own while the main thread does not; under virtual
+/// time too. While the main thread's loop runs, a thread's `asyncio.run` is refused.
+#[test]
+fn asyncio_run_in_a_thread() {
+    let script = r#"
+import _thread, time, asyncio
+done = []
+def in_thread():
+    async def m():
+        await asyncio.sleep(0.01)
+        return 5
+    try:
+        done.append(asyncio.run(m()))
+    except RuntimeError as e:
+        done.append(str(e))
+_thread.start_new_thread(in_thread, ())
+while not done:
+    time.sleep(0.01)
+async def main():
+    _thread.start_new_thread(in_thread, ())
+    while len(done) < 2:
+        await asyncio.sleep(0.01)
+asyncio.run(main())
+print(done)
+"#;
+    let want = "[5, 'the event loop is running in another thread']\n";
+    for args in [&["t.py"][..], &["--virtual-time", "--quiet-pins", "t.py"][..]] {
+        let out = microloop(args, &scratch("asyncio", script));
+        assert_eq!((out.code, out.stdout.as_str()), (Some(0), want), "{args:?}: {}", out.stderr);
+    }
+}

@@ -35,6 +35,7 @@ __all__ = (
     "shield",
     "timeout",
     "timeout_at",
+    "to_thread",
     "wait",
 )
 
@@ -514,3 +515,37 @@ def _cancel_pending(loop):
         t.cancel()
     if pending:
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+
+
+def _run_in_thread(func, args, kwargs):
+    # func(*args, **kwargs) in a thread of its own; its value or exception goes to the Future
+    # returned, through the loop (call_soon_threadsafe), as CPython's executors hand it over.
+    import _thread
+
+    loop = get_event_loop()
+    fut = loop.create_future()
+
+    def settle(ok, outcome):
+        if fut.done():
+            # Cancelled while the thread ran: CPython drops the outcome too.
+            return
+        if ok:
+            fut.set_result(outcome)
+        else:
+            fut.set_exception(outcome)
+
+    def body():
+        try:
+            outcome = func(*args, **kwargs)
+            ok = True
+        except BaseException as e:
+            outcome = e
+            ok = False
+        loop.call_soon_threadsafe(settle, ok, outcome)
+
+    _thread.start_new_thread(body, ())
+    return fut
+
+
+async def to_thread(func, /, *args, **kwargs):
+    return await _run_in_thread(func, args, kwargs)

@@ -427,9 +427,11 @@ impl Runtime {
     /// Flushes the host's output writers, then turns the run's result into `Ok` or an
     /// [`Error`].
     fn outcome(&self, vm: &VirtualMachine, mut result: PyResult<()>) -> Result<(), Error> {
+        // CPython waits for the threads `threading` started as non-daemons, also after an
+        // uncaught exception or `sys.exit()`.
+        let joined = threads::join_non_daemon(vm);
         if result.is_ok() {
-            // CPython waits for the threads `threading` started as non-daemons.
-            result = threads::join_non_daemon(vm);
+            result = joined;
         }
         self.link.set_running(false);
         for name in ["stdout", "stderr"] {

@@ -43,12 +43,20 @@ pub(crate) use _thread::module_def;
 /// How long a thread runs Python code before the others get a turn (CPython's switch interval).
 const SLICE: Duration = Duration::from_millis(5);
 
-/// A thread's stack when `stack_size()` has not set one. Only the pages a thread touches are
-/// ever mapped; the VM raises RecursionError before the guard page is reached.
-const DEFAULT_STACK: usize = 2 << 20;
+/// A thread's stack when `stack_size()` has not set one: the main thread's usual 8 MiB, so that
+/// code runs as deep in a thread as in the main thread. Only the pages a thread touches are
+/// mapped; a guard page below ends the process on overflow, where the VM's own depth checks
+/// (RecursionError) have not stopped it first (freeing a very deeply nested object does not
+/// check).
+const DEFAULT_STACK: usize = 8 << 20;
 
-/// The smallest stack `stack_size()` accepts (CPython's minimum is 32 KiB; the VM needs more).
+/// The smallest stack a thread gets whatever `stack_size()` says (CPython's minimum is 32 KiB;
+/// the VM needs more).
 const MIN_STACK: usize = 128 << 10;
+
+/// The idents handed to threads, counting on from the main thread's: never one twice, so that
+/// what is kept per ident (`threading.local`) never passes to a later thread.
+static NEXT_IDENT: AtomicUsize = AtomicUsize::new(1);
 
 /// Threads started and not yet finished, on every OS thread; the timer asks for switches while
 /// there are any.
@@ -90,10 +98,13 @@ type Body = Coroutine<(), Wait, (), DefaultStack>;
 /// A thread other than the main one.
 struct Thread {
     ident: u64,
-    /// Its stack and where it stopped. Never dropped while suspended (that would unwind its
-    /// stack, running Python objects' finalisers in the middle of its code): a thread still
-    /// running when the program ends is left as it is, as MicroPython leaves it.
+    /// Its stack and where it stopped. Dropped only once the body has returned ([`Drop`]):
+    /// dropping a suspended one would unwind its stack, running Python objects' finalisers in
+    /// the middle of its code; a thread still running when the program ends is left as it is,
+    /// as MicroPython leaves it.
     body: RefCell<ManuallyDrop<Body>>,
+    /// Whether the body has returned.
+    finished: Cell<bool>,
     /// Its VM state; the body points at it.
     vm: ManuallyDrop<Box<VirtualMachine>>,
     /// The OS thread's VM record for this thread while another runs.
@@ -101,6 +112,19 @@ struct Thread {
     /// The body's handle for giving up its turn, set when it starts.
     yielder: Rc<Cell<*const Yielder<(), Wait>>>,
     wait: RefCell<Wait>,
+}
+
+impl Drop for Thread {
+    fn drop(&mut self) {
+        if self.finished.get() {
+            // SAFETY: the body has returned, so nothing is left on its stack to unwind, and the
+            // VM it pointed at is no longer used.
+            unsafe {
+                ManuallyDrop::drop(self.body.get_mut());
+                ManuallyDrop::drop(&mut self.vm);
+            }
+        }
+    }
 }
 
 /// This OS thread's threads.
@@ -135,7 +159,7 @@ fn main_ident() -> u64 {
     unsafe { libc::pthread_self() as u64 }
 }
 
-fn current_ident() -> u64 {
+pub(crate) fn current_ident() -> u64 {
     THREADS.with(|t| t.current.borrow().as_ref().map_or_else(main_ident, |th| th.ident))
 }
 
@@ -166,14 +190,12 @@ fn resume(th: &Rc<Thread>) {
                 let mut all = t.all.borrow_mut();
                 all.iter().position(|o| Rc::ptr_eq(o, th)).map(|i| all.remove(i))
             });
-            if let Some(done) = removed {
+            th.finished.set(true);
+            if removed.is_some() {
                 LIVE.fetch_sub(1, Ordering::Relaxed);
-                // The body has returned: nothing is left on its stack to unwind.
-                unsafe { ManuallyDrop::drop(&mut done.body.borrow_mut()) };
-                if let Ok(mut done) = Rc::try_unwrap(done) {
-                    unsafe { ManuallyDrop::drop(&mut done.vm) };
-                }
             }
+            // The stack and the VM go with the last reference (`Drop for Thread`).
+            drop(removed);
         }
     }
 }
@@ -239,7 +261,9 @@ pub(crate) fn sleep_in_thread(end: u64) {
 pub(crate) fn poll_in_thread(timeout: Option<Duration>) {
     match timeout {
         Some(d) if !d.is_zero() => park(Wait::Until(sched().now_us().saturating_add(d.as_micros() as u64))),
-        _ => park(Wait::Turn),
+        // The loop in this thread waits without a deadline: it looks again every
+        // millisecond rather than every round, which would keep the CPU busy.
+        _ => park(Wait::Until(sched().now_us().saturating_add(1000))),
     }
 }
 
@@ -331,7 +355,7 @@ fn spawn(func: PyObjectRef, args: FuncArgs, done: Option<PyRef<_thread::PyLock>>
             }
         });
     });
-    let ident = high as u64;
+    let ident = main_ident().wrapping_add(NEXT_IDENT.fetch_add(1, Ordering::Relaxed) as u64);
     let th = Rc::new(Thread {
         ident,
         body: RefCell::new(ManuallyDrop::new(body)),
@@ -339,6 +363,7 @@ fn spawn(func: PyObjectRef, args: FuncArgs, done: Option<PyRef<_thread::PyLock>>
         locals: RefCell::new(GreenThreadLocals::default()),
         yielder,
         wait: RefCell::new(Wait::Turn),
+        finished: Cell::new(false),
     });
     THREADS.with(|t| t.all.borrow_mut().push(th));
     LIVE.fetch_add(1, Ordering::Relaxed);
@@ -656,7 +681,7 @@ mod _thread {
         kwargs: OptionalArg<PyObjectRef>,
         vm: &VirtualMachine,
     ) -> PyResult<u64> {
-        let call_args = call_args(&func, args, kwargs, vm)?;
+        let call_args = call_args(args, kwargs, vm)?;
         spawn(func, call_args, None, vm)
     }
 
@@ -666,16 +691,20 @@ mod _thread {
         start_new_thread(func, args, kwargs, vm)
     }
 
-    fn call_args(func: &PyObjectRef, args: PyObjectRef, kwargs: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<FuncArgs> {
-        if !func.is_callable() {
-            return Err(vm.new_type_error("first arg must be callable"));
-        }
-        let args: PyTupleRef =
-            args.downcast().map_err(|_| vm.new_type_error("2nd arg must be a tuple"))?;
+    /// The call's arguments, checked as MicroPython checks them: a tuple or a list, and a dict.
+    /// A function that cannot be called fails in the new thread, as there.
+    fn call_args(args: PyObjectRef, kwargs: OptionalArg<PyObjectRef>, vm: &VirtualMachine) -> PyResult<FuncArgs> {
+        let args: Vec<PyObjectRef> = if let Some(t) = args.downcast_ref::<rustpython_vm::builtins::PyTuple>() {
+            t.as_slice().to_vec()
+        } else if let Some(l) = args.downcast_ref::<rustpython_vm::builtins::PyList>() {
+            l.borrow_vec().to_vec()
+        } else {
+            return Err(vm.new_type_error(format!("object '{}' isn't a tuple or list", args.class().name())));
+        };
         let kwargs: KwArgs = match kwargs {
             OptionalArg::Present(k) => {
                 let dict: PyDictRef =
-                    k.downcast().map_err(|_| vm.new_type_error("optional 3rd arg must be a dictionary"))?;
+                    k.downcast().map_err(|_| vm.new_type_error("expecting a dict for keyword args"))?;
                 let mut kw = Vec::new();
                 for (key, value) in &dict {
                     let key = key
@@ -689,7 +718,7 @@ mod _thread {
             }
             OptionalArg::Missing => KwArgs::default(),
         };
-        Ok(FuncArgs::new(args.as_slice().to_vec(), kwargs))
+        Ok(FuncArgs::new(args, kwargs))
     }
 
     /// Ends the calling thread (raises SystemExit, which the thread's start ignores).

@@ -70,6 +70,8 @@ pub(crate) struct Scheduler {
     /// How many run methods are on the stack (a task may call `asyncio.run` again, as on
     /// MicroPython, which runs a nested loop).
     pub running: Cell<usize>,
+    /// The `_thread` ident of the thread running the loop (when `running` is not 0).
+    run_owner: Cell<u64>,
     /// The handler installed by `Loop.set_exception_handler`.
     pub exc_handler: RefCell<Option<PyObjectRef>>,
     /// Everything that can wake a task while none runs, asked before each step (see
@@ -105,6 +107,7 @@ impl Scheduler {
             stop: Cell::new(false),
             stop_task: RefCell::new(None),
             running: Cell::new(0),
+            run_owner: Cell::new(0),
             exc_handler: RefCell::new(None),
             sources,
             callbacks,
@@ -310,8 +313,10 @@ impl Scheduler {
             let until = change.map_or(end, |t| t.clamp(now, end));
             if self.clock.is_manual() {
                 if crate::threads::others_exist() {
-                    // Virtual time moves to the first deadline of a thread or of this sleep.
+                    // Virtual time moves to the first deadline of a thread or of this sleep
+                    // (not while a thread runs without waiting; Ctrl-C still ends that).
                     crate::threads::wait_main(Some(until), None);
+                    vm.check_signals()?;
                     continue;
                 }
                 self.clock.advance_to(until);
@@ -377,7 +382,9 @@ impl Scheduler {
         if clock.is_manual() {
             self.poll(Some(Duration::ZERO), vm)?;
             if !self.queue.borrow().has_due() {
-                if crate::threads::others_exist() {
+                if crate::threads::in_thread() {
+                    crate::threads::poll_in_thread(next.map(|t| Duration::from_micros(t.saturating_sub(clock.now_us()))));
+                } else if crate::threads::others_exist() {
                     // `_thread` threads run; the clock moves to the first deadline of theirs or
                     // the loop's.
                     let fd = self.reactor.borrow().selector_fd();
@@ -407,6 +414,13 @@ impl Scheduler {
     /// or one raised by the exception handler.
     pub fn run(&self, main: Option<PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
         let depth = self.running.get();
+        // One loop per OS thread: `_thread` threads share it, and it runs in one of them at a
+        // time (two runs taking turns would each undo the other's state).
+        let me = crate::threads::current_ident();
+        if depth > 0 && self.run_owner.get() != me {
+            return Err(vm.new_runtime_error("the event loop is running in another thread"));
+        }
+        self.run_owner.set(me);
         self.running.set(depth + 1);
         if depth == 0 {
             self.stop.set(false);
@@ -443,7 +457,9 @@ impl Scheduler {
                 queue.pop_due(now)
             };
             match next {
-                Some(task) => self.step(task, vm)?,
+                // `_thread` threads may take a turn inside a task's step (no native code of the
+                // VM's sits between the loop and the task's code).
+                Some(task) => vm.with_switch_point(|| self.step(task, vm))?,
                 None if self.can_wake() => self.wait_idle(vm)?,
                 // What a thread sent just before letting go of its handle is taken in first;
                 // only then is the loop sure nothing can wake it.

@@ -68,23 +68,13 @@ pub(crate) fn loop_object(vm: &VirtualMachine) -> PyResult<PyObjectRef> {
 
 /// An awaitable that finishes at once with None (what `__aexit__` returns).
 pub(crate) fn done_awaitable(vm: &VirtualMachine) -> PyObjectRef {
-    PyDone { value: None, error: None }.into_ref(&vm.ctx).into()
-}
-
-/// An awaitable that finishes at once with the outcome of a call made already: its value, or
-/// its exception raised in the awaiting task (`run_in_executor`, `to_thread`).
-pub(crate) fn done_outcome(outcome: PyResult, vm: &VirtualMachine) -> PyObjectRef {
-    let (value, error) = match outcome {
-        Ok(value) => (Some(value), None),
-        Err(error) => (None, Some(error)),
-    };
-    PyDone { value, error }.into_ref(&vm.ctx).into()
+    PyDone { value: None }.into_ref(&vm.ctx).into()
 }
 
 /// An awaitable that finishes at once with `value` (a subclass's `__aexit__`: what its
 /// `release()` returned, which suppresses the exception when true, as in MicroPython).
 pub(crate) fn done_awaitable_with(value: PyObjectRef, vm: &VirtualMachine) -> PyObjectRef {
-    PyDone { value: Some(value), error: None }.into_ref(&vm.ctx).into()
+    PyDone { value: Some(value) }.into_ref(&vm.ctx).into()
 }
 
 /// `Constructor` and `Initializer` for a native class that programs subclass and that takes
@@ -156,8 +146,6 @@ pub(crate) fn check_no_init_args(args: &rustpython_vm::function::FuncArgs, vm: &
 #[derive(Debug, PyPayload)]
 struct PyDone {
     value: Option<PyObjectRef>,
-    /// Raised instead, by an awaitable of a call that failed ([`done_outcome`]).
-    error: Option<rustpython_vm::builtins::PyBaseExceptionRef>,
 }
 
 #[pyclass(with(IterNext, Iterable))]
@@ -168,9 +156,6 @@ impl SelfIter for PyDone {}
 impl IterNext for PyDone {
     fn next(zelf: &rustpython_vm::Py<Self>, _vm: &VirtualMachine) -> PyResult<PyIterReturn> {
         crate::asyncio::fastpath::AwaitWrapper::release_spare();
-        if let Some(error) = &zelf.error {
-            return Err(error.clone());
-        }
         Ok(PyIterReturn::StopIteration(zelf.value.clone()))
     }
 }
@@ -389,6 +374,7 @@ mod _asyncio_native {
         "shield",
         "timeout",
         "timeout_at",
+        "to_thread",
         "wait",
     ];
 
@@ -403,13 +389,16 @@ mod _asyncio_native {
         if !CPYTHON_NAMES.contains(&wanted) {
             return Err(vm.new_attribute_error(format!("module 'asyncio' has no attribute '{wanted}'")));
         }
-        // `import asyncio._cpython` gives back the package (this module): the submodule is
-        // taken from sys.modules.
-        let package = vm.import("asyncio._cpython", 0)?;
-        let api = vm.sys_module.get_attr("modules", vm)?.get_item("asyncio._cpython", vm)?;
-        let value = api.get_attr(name, vm)?;
-        package.set_attr(name, value.clone(), vm)?;
+        let value = cpython_api(vm)?.get_attr(name, vm)?;
+        vm.import("asyncio", 0)?.set_attr(name, value.clone(), vm)?;
         Ok(value)
+    }
+
+    /// `asyncio._cpython`, imported on first use. (`import asyncio._cpython` gives back the
+    /// package: the submodule is taken from sys.modules.)
+    pub(super) fn cpython_api(vm: &VirtualMachine) -> PyResult {
+        vm.import("asyncio._cpython", 0)?;
+        vm.sys_module.get_attr("modules", vm)?.get_item("asyncio._cpython", vm)
     }
 
     /// The module's `__getattr__`, where the module type's getattro is the VM's own.
@@ -435,14 +424,6 @@ mod _asyncio_native {
     fn get_running_loop(vm: &VirtualMachine) -> PyResult<PyRef<PyLoop>> {
         running_task(vm)?;
         Ok(event_loop(vm))
-    }
-
-    /// CPython's `to_thread(func, *args, **kwargs)`. microloop runs Python on one thread:
-    /// `func` runs here and now, and awaiting the result gives its value or raises its
-    /// exception, as awaiting a worker thread's would.
-    #[pyfunction]
-    fn to_thread(func: PyObjectRef, args: FuncArgs, vm: &VirtualMachine) -> PyObjectRef {
-        super::done_outcome(func.call(args, vm), vm)
     }
 
     /// The loop object, one per thread (MicroPython's `Loop`).
@@ -735,13 +716,13 @@ mod _asyncio_native {
             super::done_awaitable(vm)
         }
 
-        /// CPython's `run_in_executor(executor, func, *args)`. microloop runs Python on one
-        /// thread, so whatever the executor, `func(*args)` runs here and now, and awaiting the
-        /// result gives its value or raises its exception, as awaiting the executor's future
-        /// would (the loop waits meanwhile).
+        /// CPython's `run_in_executor(executor, func, *args)`: `func(*args)` runs in a thread
+        /// of its own (a `_thread` thread, see `threads.rs`) whatever the executor, and the
+        /// Future returned gets its value or exception.
         #[pymethod]
-        fn run_in_executor(_zelf: &Py<Self>, _executor: PyObjectRef, func: PyObjectRef, args: PosArgs, vm: &VirtualMachine) -> PyObjectRef {
-            super::done_outcome(func.call(args.into_vec(), vm), vm)
+        fn run_in_executor(_zelf: &Py<Self>, _executor: PyObjectRef, func: PyObjectRef, args: PosArgs, vm: &VirtualMachine) -> PyResult {
+            let run = cpython_api(vm)?.get_attr("_run_in_thread", vm)?;
+            run.call((func, vm.ctx.new_tuple(args.into_vec()), vm.ctx.new_dict()), vm)
         }
 
         /// Installs `handler(loop, context)` for exceptions nobody retrieved; None restores the

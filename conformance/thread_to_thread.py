@@ -1,0 +1,34 @@
+# asyncio.to_thread and loop.run_in_executor run the function in a thread of its own: the
+# loop's tasks go on meanwhile, the value or the exception comes back to the awaiting task,
+# and to_thread returns a coroutine (nothing runs until it is awaited).
+import asyncio, time, threading
+
+def blocking(n):
+    time.sleep(0.05)
+    return n * 2, threading.current_thread() is not threading.main_thread()
+
+def failing():
+    raise KeyError("k")
+
+async def ticker(log):
+    for i in range(3):
+        await asyncio.sleep(0.01)
+        log.append(i)
+
+async def main():
+    log = []
+    t = asyncio.create_task(ticker(log))
+    print(await asyncio.to_thread(blocking, 21), log)
+    await t
+    loop = asyncio.get_running_loop()
+    print(await loop.run_in_executor(None, blocking, 5))
+    try:
+        await asyncio.to_thread(failing)
+    except KeyError as e:
+        print("KeyError", e)
+    res = await asyncio.gather(*(asyncio.to_thread(blocking, i) for i in range(5)))
+    print(res)
+    c = asyncio.to_thread(blocking, 1)
+    print(asyncio.iscoroutine(c))
+    await c
+asyncio.run(main())
