@@ -427,11 +427,15 @@ impl Runtime {
     /// Flushes the host's output writers, then turns the run's result into `Ok` or an
     /// [`Error`].
     fn outcome(&self, vm: &VirtualMachine, mut result: PyResult<()>) -> Result<(), Error> {
-        // CPython waits for the threads `threading` started as non-daemons, also after an
-        // uncaught exception or `sys.exit()`.
-        let joined = threads::join_non_daemon(vm);
-        if result.is_ok() {
-            result = joined;
+        // CPython waits for the threads `threading` started as non-daemons, also after
+        // `sys.exit()`. (After an uncaught exception it prints the traceback first, which
+        // microloop's caller prints later; it does not wait then.)
+        let exiting = result.as_ref().is_err_and(|e| e.fast_isinstance(vm.ctx.exceptions.system_exit));
+        if result.is_ok() || exiting {
+            let joined = threads::join_non_daemon(vm);
+            if result.is_ok() {
+                result = joined;
+            }
         }
         self.link.set_running(false);
         for name in ["stdout", "stderr"] {

@@ -511,6 +511,12 @@ mod _thread {
         fn locked(zelf: &Py<Self>) -> bool {
             zelf.locked.get()
         }
+
+        /// CPython's, for after a fork: the lock is free again.
+        #[pymethod]
+        fn _at_fork_reinit(zelf: &Py<Self>) {
+            zelf.locked.set(false);
+        }
     }
 
     impl Representable for PyLock {

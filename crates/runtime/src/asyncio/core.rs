@@ -408,19 +408,24 @@ impl Scheduler {
         self.sources.wait_io_event(self, vm)
     }
 
+    /// One loop per OS thread: `_thread` threads share it, and it runs in one of them at a time
+    /// (two runs taking turns would each undo the other's state). RuntimeError when another
+    /// thread runs it now.
+    pub(crate) fn check_owner(&self, vm: &VirtualMachine) -> PyResult<()> {
+        if self.running.get() > 0 && self.run_owner.get() != crate::threads::current_ident() {
+            return Err(vm.new_runtime_error("the event loop is running in another thread"));
+        }
+        Ok(())
+    }
+
     /// Runs tasks until `main` finishes, the host stops the loop, or (without `main`) for
     /// ever. Returns `main`'s value (None in the other cases), or an exception that escaped a
     /// task without being an `Exception` (KeyboardInterrupt, SystemExit), or `main`'s exception,
     /// or one raised by the exception handler.
     pub fn run(&self, main: Option<PyRef<PyTask>>, vm: &VirtualMachine) -> PyResult<Option<PyObjectRef>> {
         let depth = self.running.get();
-        // One loop per OS thread: `_thread` threads share it, and it runs in one of them at a
-        // time (two runs taking turns would each undo the other's state).
-        let me = crate::threads::current_ident();
-        if depth > 0 && self.run_owner.get() != me {
-            return Err(vm.new_runtime_error("the event loop is running in another thread"));
-        }
-        self.run_owner.set(me);
+        self.check_owner(vm)?;
+        self.run_owner.set(crate::threads::current_ident());
         self.running.set(depth + 1);
         if depth == 0 {
             self.stop.set(false);
@@ -457,9 +462,7 @@ impl Scheduler {
                 queue.pop_due(now)
             };
             match next {
-                // `_thread` threads may take a turn inside a task's step (no native code of the
-                // VM's sits between the loop and the task's code).
-                Some(task) => vm.with_switch_point(|| self.step(task, vm))?,
+                Some(task) => self.step(task, vm)?,
                 None if self.can_wake() => self.wait_idle(vm)?,
                 // What a thread sent just before letting go of its handle is taken in first;
                 // only then is the loop sure nothing can wake it.

@@ -476,6 +476,8 @@ mod _asyncio_native {
     /// Runs `coro` as the main task until it finishes and returns its value.
     #[pyfunction]
     fn run(coro: PyObjectRef, vm: &VirtualMachine) -> PyResult<PyObjectRef> {
+        // Before the task exists: a refused run must leave nothing queued.
+        sched().check_owner(vm)?;
         let task = PyTask::spawn(coro, vm)?;
         let result = run_until(task, vm);
         // CPython's `run` closes the loop it made (a nested run leaves the outer one open).
