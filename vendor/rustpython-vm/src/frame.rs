@@ -2525,11 +2525,7 @@ impl Py<FrameObject> {
 
     // #[cfg_attr(feature = "flame-it", flame("FrameObject"))]
     pub fn run(&self, vm: &VirtualMachine) -> PyResult<ExecutionResult> {
-        // microloop: counted for green-thread switches (`VirtualMachine::with_switch_point`).
-        let native = vm.enter_run_loop();
-        let result = self.with_exec(vm, |mut exec| exec.run(vm));
-        vm.leave_run_loop(native);
-        result
+        self.with_exec(vm, |mut exec| exec.run(vm))
     }
 
     /// Resume a suspended generator or coroutine body, pushing `value` as the
@@ -2767,16 +2763,6 @@ fn exec_iframe<'a>(
     }
 }
 
-/// microloop: whether a call runs a Python function's code with no native function between
-/// (a function, or a method bound to one), for green-thread switches
-/// (`VirtualMachine::bytecode_call`).
-fn is_python_function(callable: &PyObjectRef) -> bool {
-    callable.downcast_ref::<PyFunction>().is_some()
-        || callable
-            .downcast_ref::<crate::builtins::PyBoundMethod>()
-            .is_some_and(|m| m.function_obj().downcast_ref::<PyFunction>().is_some())
-}
-
 /// Execute an InterpreterFrame's bytecode directly, without a FrameObject.
 #[inline(always)]
 pub(crate) fn run_iframe(
@@ -2784,11 +2770,7 @@ pub(crate) fn run_iframe(
     flatten: Flatten,
     vm: &VirtualMachine,
 ) -> PyResult<ExecutionResult> {
-    // microloop: counted for green-thread switches (`VirtualMachine::with_switch_point`).
-    let native = vm.enter_run_loop();
-    let result = exec_iframe(iframe, flatten, vm).run(vm);
-    vm.leave_run_loop(native);
-    result
+    exec_iframe(iframe, flatten, vm).run(vm)
 }
 
 /// Whether the trampoline may skip a delegating frame's own instructions.
@@ -6691,7 +6673,7 @@ impl ExecutingFrame<'_> {
                     }
                     let callable = self.pop_value();
                     let func = callable.downcast_ref_if_exact::<PyFunction>(vm).unwrap();
-                    let result = vm.bytecode_call(|| func.invoke_exact_args_slots(args, vm))?;
+                    let result = func.invoke_exact_args_slots(args, vm)?;
                     self.push_value(result);
                     Ok(None)
                 } else {
@@ -6755,7 +6737,7 @@ impl ExecutingFrame<'_> {
                         self.pop_stackref_opt(); // null (self_or_null)
                         self.pop_stackref(); // callable (bound method)
                         args[0] = Some(bound_self);
-                        let result = vm.bytecode_call(|| func.invoke_exact_args_slots(args, vm))?;
+                        let result = func.invoke_exact_args_slots(args, vm)?;
                         self.push_value(result);
                         return Ok(None);
                     }
@@ -6955,7 +6937,7 @@ impl ExecutingFrame<'_> {
                     let (callable, args_vec) = self.take_call_args(nargs as usize);
                     let effective_nargs = args_vec.len();
                     let result =
-                        vm.bytecode_call(|| vectorcall_function(&callable, args_vec, effective_nargs, None, vm))?;
+                        vectorcall_function(&callable, args_vec, effective_nargs, None, vm)?;
                     self.push_value(result);
                     Ok(None)
                 } else {
@@ -6997,13 +6979,13 @@ impl ExecutingFrame<'_> {
                         args_vec.extend(self.pop_multiple(nargs_usize));
                         self.pop_stackref_opt(); // null (self_or_null)
                         self.pop_stackref(); // callable (bound method)
-                        let result = vm.bytecode_call(|| vectorcall_function(
+                        let result = vectorcall_function(
                             &bound_function,
                             args_vec,
                             nargs_usize + 1,
                             None,
                             vm,
-                        ))?;
+                        )?;
                         self.push_value(result);
                         return Ok(None);
                     }
@@ -8961,11 +8943,7 @@ impl ExecutingFrame<'_> {
         self.localsplus.stack_truncate(callable_idx);
 
         // invoke_vectorcall falls back to FuncArgs if no vectorcall slot
-        let result = if is_python_function(&callable_obj) {
-            vm.bytecode_call(|| callable_obj.vectorcall(args_vec, effective_nargs, None, vm))?
-        } else {
-            callable_obj.vectorcall(args_vec, effective_nargs, None, vm)?
-        };
+        let result = callable_obj.vectorcall(args_vec, effective_nargs, None, vm)?;
         self.push_value(result);
         Ok(None)
     }
@@ -9031,11 +9009,7 @@ impl ExecutingFrame<'_> {
 
         // invoke_vectorcall falls back to FuncArgs if no vectorcall slot
         let kwnames = kwarg_names_tuple.as_slice();
-        let result = if is_python_function(&callable_obj) {
-            vm.bytecode_call(|| callable_obj.vectorcall(args_vec, effective_nargs, Some(kwnames), vm))?
-        } else {
-            callable_obj.vectorcall(args_vec, effective_nargs, Some(kwnames), vm)?
-        };
+        let result = callable_obj.vectorcall(args_vec, effective_nargs, Some(kwnames), vm)?;
         self.push_value(result);
         Ok(None)
     }
@@ -9054,11 +9028,7 @@ impl ExecutingFrame<'_> {
             args
         };
 
-        let value = if is_python_function(&callable) {
-            vm.bytecode_call(|| callable.call(final_args, vm))?
-        } else {
-            callable.call(final_args, vm)?
-        };
+        let value = callable.call(final_args, vm)?;
         self.push_value(value);
         Ok(None)
     }

@@ -113,25 +113,46 @@ pub fn request_switch() {
     EVAL_BREAKER.insert(EvalBreakerFlag::Switch);
 }
 
-/// microloop: the switch check of the dispatch loop, between two instructions, where no native
-/// function sits below that may hold a VM lock another thread would meet (never inside a native
-/// function's own signal check; see `VirtualMachine::with_switch_point`). A requested switch
-/// runs the hook; so does a pending signal in a green thread, whose VM has no handlers: the
-/// main thread runs them, so it gets the turn. A request made deeper waits until the code is
-/// back at such a point (`VirtualMachine::leave_run_loop`).
+/// microloop: the switch check of the dispatch loop, between two instructions (never inside a
+/// native function that checks for signals: it may hold a lock another thread would meet). A
+/// requested switch runs the hook; so does a pending signal in a green thread, whose VM has no
+/// handlers: the main thread runs them, so it gets the turn.
 #[cfg(not(feature = "threading"))]
 #[inline]
 pub(crate) fn check_switch(vm: &VirtualMachine) -> PyResult<()> {
     let Some(hook) = SWITCH_HOOK.get() else { return Ok(()) };
-    let requested = EVAL_BREAKER.remove(EvalBreakerFlag::Switch);
-    if !vm.at_switch_point() {
-        vm.switch_pending.set(vm.switch_pending.get() || requested);
-        return Ok(());
-    }
-    if requested || (vm.signal_handlers.get().is_none() && EVAL_BREAKER.contains(&EvalBreakerFlag::Signal)) {
+    if EVAL_BREAKER.remove(EvalBreakerFlag::Switch)
+        || (vm.signal_handlers.get().is_none() && EVAL_BREAKER.contains(&EvalBreakerFlag::Signal))
+    {
         return hook(vm);
     }
     Ok(())
+}
+
+/// microloop: what the embedder runs when a green thread finds a lock of the VM's held by
+/// another green thread (one that was switched away from while holding it): lets the others
+/// run and returns true, or returns false when no other green thread exists (the lock is the
+/// caller's own: a reentrant call).
+#[cfg(not(feature = "threading"))]
+static CONTENTION_HOOK: std::sync::OnceLock<fn(&VirtualMachine) -> bool> = std::sync::OnceLock::new();
+
+/// microloop: sets the function [`wait_for_green_lock`] calls; the first setting stays.
+#[cfg(not(feature = "threading"))]
+pub fn set_contention_hook(hook: fn(&VirtualMachine) -> bool) {
+    let _ = CONTENTION_HOOK.set(hook);
+}
+
+/// microloop: a lock of the VM's is held where it was to be taken: when another green thread
+/// holds it, lets the others run (the caller then tries again); otherwise RuntimeError
+/// `reentrant` (the VM's error for a reentrant call).
+pub(crate) fn wait_for_green_lock(vm: &VirtualMachine, reentrant: &'static str) -> PyResult<()> {
+    #[cfg(not(feature = "threading"))]
+    if let Some(hook) = CONTENTION_HOOK.get()
+        && hook(vm)
+    {
+        return Ok(());
+    }
+    Err(vm.new_runtime_error(reentrant))
 }
 
 /// microloop: the size of an allocation that took the process past its heap limit, reported by

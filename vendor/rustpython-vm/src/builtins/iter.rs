@@ -187,7 +187,17 @@ pub(crate) fn locked_step<T>(
     internal: &PyMutex<PositionIterInternal<T>>,
     step: impl FnOnce(&mut PositionIterInternal<T>) -> (PyResult<PyIterReturn>, Option<T>),
 ) -> PyResult<PyIterReturn> {
-    let mut guard = internal.lock();
+    let mut guard = loop {
+        if let Some(guard) = internal.try_lock() {
+            break guard;
+        }
+        // microloop: held by a green thread that is not running (a Python `__getitem__` it
+        // called was switched away from): it runs first.
+        let waited = crate::vm::thread::try_with_current_vm(|vm| crate::signal::wait_for_green_lock(vm, "").is_ok());
+        if waited != Some(true) {
+            break internal.lock();
+        }
+    };
     let (ret, released) = step(&mut guard);
     drop(guard);
     drop(released);

@@ -1786,9 +1786,13 @@ mod _io {
         fn finalizing(&self) -> &AtomicBool;
 
         fn lock(&self, vm: &VirtualMachine) -> PyResult<PyThreadMutexGuard<'_, BufferedData>> {
-            self.data()
-                .lock_wrapped(|do_lock| vm.allow_threads(do_lock))
-                .ok_or_else(|| vm.new_runtime_error("reentrant call inside buffered io"))
+            loop {
+                if let Some(guard) = self.data().lock_wrapped(|do_lock| vm.allow_threads(do_lock)) {
+                    return Ok(guard);
+                }
+                // microloop: held by a green thread that is not running: it runs first.
+                crate::signal::wait_for_green_lock(vm, "reentrant call inside buffered io")?;
+            }
         }
 
         #[pyslot]
@@ -3226,9 +3230,13 @@ mod _io {
             &self,
             vm: &VirtualMachine,
         ) -> PyResult<PyThreadMutexGuard<'_, Option<TextIOData>>> {
-            self.data
-                .lock_wrapped(|do_lock| vm.allow_threads(do_lock))
-                .ok_or_else(|| vm.new_runtime_error("reentrant call inside textio"))
+            loop {
+                if let Some(guard) = self.data.lock_wrapped(|do_lock| vm.allow_threads(do_lock)) {
+                    return Ok(guard);
+                }
+                // microloop: held by a green thread that is not running: it runs first.
+                crate::signal::wait_for_green_lock(vm, "reentrant call inside textio")?;
+            }
         }
 
         fn lock(&self, vm: &VirtualMachine) -> PyResult<PyMappedThreadMutexGuard<'_, TextIOData>> {
@@ -4661,9 +4669,13 @@ mod _io {
             &self,
             vm: &VirtualMachine,
         ) -> PyResult<PyThreadMutexGuard<'_, Option<IncrementalNewlineDecoderData>>> {
-            self.data
-                .lock_wrapped(|do_lock| vm.allow_threads(do_lock))
-                .ok_or_else(|| vm.new_runtime_error("reentrant call inside nldecoder"))
+            loop {
+                if let Some(guard) = self.data.lock_wrapped(|do_lock| vm.allow_threads(do_lock)) {
+                    return Ok(guard);
+                }
+                // microloop: held by a green thread that is not running: it runs first.
+                crate::signal::wait_for_green_lock(vm, "reentrant call inside nldecoder")?;
+            }
         }
 
         fn lock(

@@ -148,22 +148,6 @@ pub struct VirtualMachine {
     /// UnsafeCell because the VM is per-thread and no reference into the Vec
     /// is held across anything that could push to it.
     trampoline_stack: core::cell::UnsafeCell<Vec<SuspendedFrame>>,
-    /// microloop: how many bytecode loops are running on the native stack (calls the
-    /// trampoline flattens add none).
-    pub(crate) run_depth: Cell<u32>,
-    /// microloop: how many of them native code entered (a native function or slot calling
-    /// Python code), not a call the bytecode made of a Python function.
-    pub(crate) native_depth: Cell<u32>,
-    /// microloop: `run_depth + 1` while the bytecode calls a Python function (0 otherwise):
-    /// the loop that call enters is not a native entry.
-    pub(crate) python_call: Cell<u32>,
-    /// microloop: the most native entries under which a green thread may be switched: where
-    /// no native function sits between the code and a point the embedder declared safe
-    /// ([`VirtualMachine::with_switch_point`]).
-    pub(crate) switch_depth: Cell<u32>,
-    /// microloop: a switch was asked for deeper than `switch_depth`; it is asked for again
-    /// when the code gets back there.
-    pub(crate) switch_pending: Cell<bool>,
 }
 
 /// Non-owning frame pointer for the non-unix threading frames stack.
@@ -1291,11 +1275,6 @@ impl VirtualMachine {
             #[cfg(any(miri, target_env = "musl"))]
             native_recursion_depth: Cell::new(0),
             c_stack_soft_limit: Cell::new(Self::calculate_c_stack_soft_limit()),
-            run_depth: Cell::new(0),
-            native_depth: Cell::new(0),
-            python_call: Cell::new(0),
-            switch_depth: Cell::new(1),
-            switch_pending: Cell::new(false),
             async_gen_firstiter: RefCell::new(None),
             async_gen_finalizer: RefCell::new(None),
             asyncio_running_loop: RefCell::new(None),
@@ -2577,61 +2556,6 @@ impl VirtualMachine {
         let stack_size = top.saturating_sub(base);
         let margin = (Self::STACK_MARGIN_BYTES * 2).min(stack_size / 2);
         base + margin
-    }
-
-    /// microloop: runs `f`, in which the Python code `f` calls (one bytecode loop deeper than
-    /// now) may be switched to another green thread between two instructions. Outside such
-    /// points only the outermost loop may be: a native function that calls Python code may hold
-    /// a VM lock (an iterator's, a text stream's) that another thread would then meet.
-    pub fn with_switch_point<R>(&self, f: impl FnOnce() -> R) -> R {
-        let saved = self.switch_depth.replace(self.native_depth.get() + 1);
-        let result = f();
-        self.switch_depth.set(saved);
-        result
-    }
-
-    /// microloop: runs a call the bytecode makes of a Python function: the loop it enters is
-    /// not entered from native code (see [`Self::enter_run_loop`]).
-    #[inline]
-    pub(crate) fn bytecode_call<R>(&self, f: impl FnOnce() -> R) -> R {
-        let saved = self.python_call.replace(self.run_depth.get() + 1);
-        let result = f();
-        self.python_call.set(saved);
-        result
-    }
-
-    /// microloop: enters a bytecode loop; true when it is entered from native code (a native
-    /// function or slot calling Python code), not by a call the bytecode made.
-    #[inline]
-    pub(crate) fn enter_run_loop(&self) -> bool {
-        let depth = self.run_depth.get() + 1;
-        self.run_depth.set(depth);
-        let native = self.python_call.replace(0) != depth;
-        if native {
-            self.native_depth.set(self.native_depth.get() + 1);
-        }
-        native
-    }
-
-    /// microloop: leaves a bytecode loop; a switch asked for while it ran deeper than allowed
-    /// is asked for again once the code is back where it may be switched.
-    #[inline]
-    pub(crate) fn leave_run_loop(&self, native: bool) {
-        self.run_depth.set(self.run_depth.get() - 1);
-        if native {
-            self.native_depth.set(self.native_depth.get() - 1);
-        }
-        if self.switch_pending.get() && self.at_switch_point() {
-            self.switch_pending.set(false);
-            #[cfg(not(feature = "threading"))]
-            crate::signal::request_switch();
-        }
-    }
-
-    /// microloop: whether the running code may be switched (see [`Self::with_switch_point`]).
-    #[inline]
-    pub(crate) fn at_switch_point(&self) -> bool {
-        self.native_depth.get() <= self.switch_depth.get()
     }
 
     /// microloop: the soft limit for a stack whose bounds are known (a green thread's), by the

@@ -1506,11 +1506,6 @@ impl VirtualMachine {
             pending_tailcall_owner: core::cell::UnsafeCell::new(None),
             pending_gen_resume: core::cell::UnsafeCell::new(None),
             trampoline_stack: core::cell::UnsafeCell::new(Vec::new()),
-            run_depth: Cell::new(0),
-            native_depth: Cell::new(0),
-            python_call: Cell::new(0),
-            switch_depth: Cell::new(1),
-            switch_pending: Cell::new(false),
         }
     }
 }
