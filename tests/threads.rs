@@ -71,11 +71,12 @@ print("main goes on")
     );
 }
 
-/// Threads switch only where no native function of the VM sits between the thread's own code
-/// and its start (or a task's step): two threads printing, or stepping one iterator whose
-/// `__getitem__` is Python, never meet a lock the other holds.
+/// A thread switched away from while it ran Python code under a lock of the VM's (the text
+/// encoder under `print`, an iterator's Python `__getitem__`) holds the lock; another thread
+/// that needs it lets the others run until it is free, as with a lock in CPython: two threads
+/// printing, and stepping one iterator, lose no line and no item.
 #[test]
-fn threads_switch_only_where_no_native_code_holds_a_lock() {
+fn a_thread_meeting_a_lock_another_holds_waits_for_it() {
     let script = r#"
 import _thread, time
 class Squares:

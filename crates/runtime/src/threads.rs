@@ -279,10 +279,26 @@ fn switch_hook(_vm: &VirtualMachine) -> PyResult<()> {
     Ok(())
 }
 
+/// Called when a lock of the VM's (a text stream's, an iterator's) is held where the running
+/// thread would take it: when other threads exist, one of them holds it (switched away from
+/// while it ran Python code under the lock), so they run first and the caller tries again.
+fn contention_hook(_vm: &VirtualMachine) -> bool {
+    if in_thread() {
+        park(Wait::Turn);
+        true
+    } else if others_exist() {
+        wait_main(Some(sched().now_us().saturating_add(1000)), None);
+        true
+    } else {
+        false
+    }
+}
+
 /// Starts the switch timer once; wakes it when threads start.
 fn wake_slicer() {
     let slicer = SLICER.get_or_init(|| {
         rustpython_vm::signal::set_switch_hook(switch_hook);
+        rustpython_vm::signal::set_contention_hook(contention_hook);
         std::thread::Builder::new()
             .name("microloop-slice".into())
             .spawn(|| {
