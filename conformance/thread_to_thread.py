@@ -32,3 +32,16 @@ async def main():
     print(asyncio.iscoroutine(c))
     await c
 asyncio.run(main())
+
+# to_thread runs the function in a copy of the calling task's context.
+import contextvars
+
+cv = contextvars.ContextVar("cv", default="unset")
+
+
+async def with_context():
+    cv.set("task value")
+    print("context:", await asyncio.to_thread(cv.get))
+
+
+asyncio.run(with_context())

@@ -517,9 +517,10 @@ def _cancel_pending(loop):
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
 
 
-def _run_in_thread(func, args, kwargs):
-    # func(*args, **kwargs) in a thread of its own; its value or exception goes to the Future
-    # returned, through the loop (call_soon_threadsafe), as CPython's executors hand it over.
+def _run_in_thread(func, args, kwargs, context=None):
+    # func(*args, **kwargs) in a thread of its own (inside `context`, a contextvars.Context,
+    # when given); its value or exception goes to the Future returned, through the loop
+    # (call_soon_threadsafe), as CPython's executors hand it over.
     import _thread
 
     loop = get_event_loop()
@@ -536,7 +537,10 @@ def _run_in_thread(func, args, kwargs):
 
     def body():
         try:
-            outcome = func(*args, **kwargs)
+            if context is None:
+                outcome = func(*args, **kwargs)
+            else:
+                outcome = context.run(func, *args, **kwargs)
             ok = True
         except BaseException as e:
             outcome = e
@@ -548,4 +552,7 @@ def _run_in_thread(func, args, kwargs):
 
 
 async def to_thread(func, /, *args, **kwargs):
-    return await _run_in_thread(func, args, kwargs)
+    # As CPython's: the function sees the calling task's context variables.
+    import contextvars
+
+    return await _run_in_thread(func, args, kwargs, contextvars.copy_context())
