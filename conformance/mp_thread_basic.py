@@ -83,7 +83,9 @@ def leave(how):
 
 _thread.start_new_thread(leave, ("exit",))
 _thread.start_new_thread(leave, ("SystemExit",))
-time.sleep_ms(20)
+while len(steps) < 2:
+    time.sleep_ms(1)
+time.sleep_ms(10)
 print(sorted(steps))
 
 # An exception ends its thread (MicroPython prints it to stderr); the others go on.

@@ -10,16 +10,24 @@ def blocking(n):
 def failing():
     raise KeyError("k")
 
+ticked = threading.Event()
+
+def wait_for_ticks():
+    # Returns True only if the loop's ticker ran while this thread waited.
+    return ticked.wait(5), threading.current_thread() is not threading.main_thread()
+
 async def ticker(log):
     for i in range(3):
         await asyncio.sleep(0.01)
         log.append(i)
+    ticked.set()
 
 async def main():
     log = []
     t = asyncio.create_task(ticker(log))
-    print(await asyncio.to_thread(blocking, 21), log)
+    result = await asyncio.to_thread(wait_for_ticks)
     await t
+    print(result, log)
     loop = asyncio.get_running_loop()
     print(await loop.run_in_executor(None, blocking, 5))
     try:
