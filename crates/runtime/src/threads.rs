@@ -175,6 +175,10 @@ fn park(wait: Wait) {
 
 /// Resumes `th` until it gives up its turn or ends (from the main thread).
 fn resume(th: &Rc<Thread>) {
+    if th.finished.get() {
+        // Ended in a round nested in this one (a finaliser's code took a turn for the others).
+        return;
+    }
     THREADS.with(|t| *t.current.borrow_mut() = Some(th.clone()));
     swap_green_thread_locals(&mut th.locals.borrow_mut());
     let outcome = th.body.borrow_mut().resume(());
